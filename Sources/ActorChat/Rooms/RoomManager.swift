@@ -1,0 +1,240 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Owns users, rooms, membership, limits and fan-out. Every change is serialised here, so a limit
+/// check and the join it guards are one step. It never awaits: output is queued on connections,
+/// encoded once per broadcast, and the replies that must stay ordered with broadcasts are queued
+/// from here too.
+public actor RoomManager {
+    public struct Limits: Sendable {
+        public var maxRoomLimit = 100_000
+        public var maxRooms = 10_000
+        public var maxRoomsPerUser = 100
+
+        public init() {}
+    }
+
+    struct User {
+        let info: UserInfo
+        let key: String
+        let connection: Connection
+        var roomKeys: Set<String> = []
+    }
+
+    /// Counters for `stats`.
+    public struct Counters: Sendable {
+        public var users = 0
+        public var rooms = 0
+        public var messagesIn = 0
+        public var deliveriesOut = 0
+        public var bytesQueued = 0
+    }
+
+    private let limits: Limits
+    private var users: [Int: User] = [:]
+    private var userIDsByKey: [String: Int] = [:]
+    private var rooms: [String: Room] = [:]
+    private var nextUserID = 1
+    private var messagesIn = 0
+    private var deliveriesOut = 0
+    /// Reused across broadcasts so collecting connections to flush allocates nothing.
+    private var flushBatch: [Connection] = []
+
+    public init(limits: Limits = Limits()) {
+        self.limits = limits
+    }
+
+    // MARK: - Users
+
+    /// Logs a connection in under `name` and sends it `welcome`. Exactly one of any concurrent
+    /// logins with one name (ignoring ASCII case) wins.
+    @discardableResult
+    public func login(name: String, admin: Bool, connection: Connection, replyID: JSONValue?) throws(ChatError) -> UserInfo {
+        try Names.validateUser(name)
+        let key = Names.key(name)
+        guard userIDsByKey[key] == nil else { throw .nameTaken(name) }
+        let info = UserInfo(id: nextUserID, name: name, admin: admin)
+        nextUserID += 1
+        users[info.id] = User(info: info, key: key, connection: connection)
+        userIDsByKey[key] = info.id
+        connection.send(ServerEvent.welcome(user: info, rooms: roomList()).encoded(id: replyID))
+        return info
+    }
+
+    /// Removes a user: it leaves every room (`user_left` with `reason` to the others) and frees its name.
+    public func logout(userID: Int, reason: String) {
+        guard let user = users.removeValue(forKey: userID) else { return }
+        userIDsByKey[user.key] = nil
+        for roomKey in user.roomKeys {
+            rooms[roomKey]?.remove(userID)
+            guard let room = rooms[roomKey] else { continue }
+            broadcast(.userLeft(room: room.name, user: user.info.name, reason: reason), to: room.members)
+        }
+    }
+
+    // MARK: - Rooms
+
+    public func roomList() -> [RoomInfo] {
+        rooms.values.map(\.info).sorted { $0.name < $1.name }
+    }
+
+    /// Creates a room and tells every logged-in user. `userID` nil means the operator.
+    public func createRoom(name: String, limit: Int, by userID: Int?, replyID: JSONValue? = nil) throws(ChatError) {
+        try Names.validateRoom(name)
+        guard (1...limits.maxRoomLimit).contains(limit) else {
+            throw .invalidLimit("a room's limit is a whole number from 1 to \(limits.maxRoomLimit)")
+        }
+        let key = Names.key(name)
+        guard rooms[key] == nil else { throw .roomExists(name) }
+        guard rooms.count < limits.maxRooms else { throw .limitExceeded("the server has \(limits.maxRooms) rooms, its maximum") }
+        let creator = userID.flatMap { users[$0] }
+        let room = Room(name: name, limit: limit, creatorKey: creator?.key)
+        rooms[key] = room
+        announce(.roomCreated(room.info), requester: creator, replyID: replyID)
+    }
+
+    public func join(room name: String, userID: Int, replyID: JSONValue?) throws(ChatError) {
+        var user = try user(userID)
+        let key = Names.key(name)
+        guard var room = rooms[key] else { throw .roomNotFound(name) }
+        guard !room.contains(userID) else { throw .alreadyMember(room.name) }
+        guard !room.isFull else { throw .roomFull(room: room.name, limit: room.limit) }
+        guard user.roomKeys.count < limits.maxRoomsPerUser else {
+            throw .limitExceeded("you are in \(limits.maxRoomsPerUser) rooms, the most one user may be in")
+        }
+        broadcast(.userJoined(room: room.name, user: user.info.name), to: room.members)
+        room.add(Room.Member(userID: userID, name: user.info.name, connection: user.connection))
+        rooms[key] = room
+        user.roomKeys.insert(key)
+        users[userID] = user
+        user.connection.send(ServerEvent.joined(room: room.info, members: room.memberNames).encoded(id: replyID))
+    }
+
+    public func leave(room name: String, userID: Int, replyID: JSONValue?) throws(ChatError) {
+        let user = try user(userID)
+        let key = Names.key(name)
+        guard let room = rooms[key] else { throw .roomNotFound(name) }
+        guard room.contains(userID) else { throw .notMember(room: room.name, user: nil) }
+        remove(userID, fromRoom: key)
+        user.connection.send(ServerEvent.left(room: room.name).encoded(id: replyID))
+        if let room = rooms[key] {
+            broadcast(.userLeft(room: room.name, user: user.info.name, reason: nil), to: room.members)
+        }
+    }
+
+    public func members(of name: String) throws(ChatError) -> ServerEvent {
+        guard let room = rooms[Names.key(name)] else { throw .roomNotFound(name) }
+        return .members(room: room.name, limit: room.limit, members: room.memberNames)
+    }
+
+    /// Sends a message to every member, the sender included; `sent` follows when the request has an id.
+    public func send(text: String, to name: String, userID: Int, replyID: JSONValue?) throws(ChatError) {
+        let user = try user(userID)
+        let key = Names.key(name)
+        guard var room = rooms[key] else { throw .roomNotFound(name) }
+        guard room.contains(userID) else { throw .notMember(room: room.name, user: nil) }
+        let seq = room.nextSeq()
+        rooms[key] = room
+        messagesIn += 1
+        broadcast(.message(room: room.name, from: user.info.name, text: text, seq: seq, ts: Self.now()), to: room.members)
+        if let replyID {
+            user.connection.send(ServerEvent.sent(room: room.name, seq: seq).encoded(id: replyID))
+        }
+    }
+
+    public func directMessage(text: String, to name: String, userID: Int, replyID: JSONValue?) throws(ChatError) {
+        let sender = try user(userID)
+        guard let recipientID = userIDsByKey[Names.key(name)], let recipient = users[recipientID] else {
+            throw .userNotFound(name)
+        }
+        let event = ServerEvent.dm(from: sender.info.name, to: recipient.info.name, text: text, ts: Self.now())
+        messagesIn += 1
+        deliveriesOut += 1
+        if recipientID != userID { recipient.connection.send(event.encoded()) }
+        sender.connection.send(event.encoded(id: replyID))
+    }
+
+    /// Closes a room (its creator or an admin; `userID` nil means the operator) and tells every logged-in user.
+    public func closeRoom(_ name: String, by userID: Int?, replyID: JSONValue? = nil) throws(ChatError) {
+        let requester = try userID.map { id throws(ChatError) in try user(id) }
+        let key = Names.key(name)
+        guard let room = rooms[key] else { throw .roomNotFound(name) }
+        if let requester { try authorize(requester, toModerate: room) }
+        for member in room.members { users[member.userID]?.roomKeys.remove(key) }
+        rooms[key] = nil
+        announce(.roomClosed(room: room.name, by: requester?.info.name ?? "server"), requester: requester, replyID: replyID)
+    }
+
+    /// Removes `target` from a room (its creator or an admin). The kicked user gets `kicked`; the
+    /// others, and the requester as its reply, get `user_left` with reason "kicked".
+    public func kick(_ target: String, from name: String, by userID: Int, replyID: JSONValue?) throws(ChatError) {
+        let requester = try user(userID)
+        let key = Names.key(name)
+        guard let room = rooms[key] else { throw .roomNotFound(name) }
+        try authorize(requester, toModerate: room)
+        guard let targetID = userIDsByKey[Names.key(target)], let kicked = users[targetID] else { throw .userNotFound(target) }
+        guard room.contains(targetID) else { throw .notMember(room: room.name, user: kicked.info.name) }
+        remove(targetID, fromRoom: key)
+        kicked.connection.send(ServerEvent.kicked(room: room.name, by: requester.info.name).encoded())
+        let notice = ServerEvent.userLeft(room: room.name, user: kicked.info.name, reason: "kicked")
+        let remaining = rooms[key]?.members ?? []
+        broadcast(notice, to: remaining.lazy.filter { $0.userID != userID })
+        if targetID != userID { requester.connection.send(notice.encoded(id: replyID)) }
+    }
+
+    public func counters() -> Counters {
+        Counters(
+            users: users.count, rooms: rooms.count, messagesIn: messagesIn, deliveriesOut: deliveriesOut,
+            bytesQueued: users.values.reduce(0) { $0 + $1.connection.queuedBytes })
+    }
+
+    // MARK: - Internals
+
+    private func user(_ id: Int) throws(ChatError) -> User {
+        guard let user = users[id] else { throw .notLoggedIn }
+        return user
+    }
+
+    private func authorize(_ user: User, toModerate room: Room) throws(ChatError) {
+        guard user.info.admin || room.creatorKey == user.key else {
+            throw .forbidden("only the creator of '\(room.name)' or an admin may do that")
+        }
+    }
+
+    private func remove(_ userID: Int, fromRoom key: String) {
+        rooms[key]?.remove(userID)
+        users[userID]?.roomKeys.remove(key)
+    }
+
+    /// Encodes once and queues the same bytes for every recipient, waking the event loop once.
+    private func broadcast(_ event: ServerEvent, to members: some Sequence<Room.Member>) {
+        let bytes = event.encoded()
+        for member in members {
+            deliveriesOut += 1
+            if member.connection.enqueue(bytes) { flushBatch.append(member.connection) }
+        }
+        EventLoop.scheduleFlush(flushBatch)
+        flushBatch.removeAll(keepingCapacity: true)
+    }
+
+    /// Tells every logged-in user; the requester's copy carries the request's id.
+    private func announce(_ event: ServerEvent, requester: User?, replyID: JSONValue?) {
+        let bytes = event.encoded()
+        for user in users.values where user.info.id != requester?.info.id {
+            if user.connection.enqueue(bytes) { flushBatch.append(user.connection) }
+        }
+        EventLoop.scheduleFlush(flushBatch)
+        flushBatch.removeAll(keepingCapacity: true)
+        requester?.connection.send(event.encoded(id: replyID))
+    }
+
+    /// Server time in milliseconds since 1970.
+    static func now() -> Int {
+        var time = timespec()
+        clock_gettime(CLOCK_REALTIME, &time)
+        return time.tv_sec * 1000 + time.tv_nsec / 1_000_000
+    }
+}

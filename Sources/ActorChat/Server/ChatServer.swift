@@ -1,0 +1,144 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// The chat server: binds, accepts, runs one `Session` task per connection, and shuts down in
+/// order. Its phase is re-checked after every await, since another call may have moved it on.
+public actor ChatServer {
+    public nonisolated let services: ServerServices
+    private let dispatcher: Dispatcher
+    private var phase = Phase.idle
+    private var stoppedWaiters: [CheckedContinuation<Void, Never>] = []
+
+    private enum Phase {
+        case idle
+        case running(Running)
+        case stopping(Running)
+        case stopped
+    }
+
+    private struct Running {
+        let loop: EventLoop
+        let listeners: [Listener]
+        let accepted: AsyncStream<Connection>
+        let acceptedContinuation: AsyncStream<Connection>.Continuation
+    }
+
+    public init(configuration: ServerConfiguration, log: ServerLog? = nil, dispatcher: Dispatcher = .chat()) {
+        services = ServerServices(configuration: configuration, log: log ?? ServerLog(level: configuration.logLevel))
+        self.dispatcher = dispatcher
+    }
+
+    /// Creates the configured rooms, binds, and starts accepting. Returns the bound addresses
+    /// (with the real port when port 0 was asked for).
+    public func start() async throws -> [SocketAddress] {
+        guard case .idle = phase else { throw ServerError.alreadyStarted }
+        let configuration = services.configuration
+        for room in configuration.initialRooms {
+            let limit = room.limit ?? min(ServerConfiguration.defaultRoomLimit, configuration.rooms.maxRoomLimit)
+            try await services.rooms.createRoom(name: room.name, limit: limit, by: nil)
+        }
+        let loop = try EventLoop(name: "actor-chat-server")
+        let (accepted, continuation) = AsyncStream.makeStream(of: Connection.self)
+        let listeners: [Listener]
+        do {
+            listeners = try bind(loop: loop, accepted: continuation)
+        } catch {
+            await loop.stop()
+            throw error
+        }
+        phase = .running(Running(loop: loop, listeners: listeners, accepted: accepted, acceptedContinuation: continuation))
+        for listener in listeners { services.log.log(.info, "listening on \(listener.address)") }
+        return listeners.map(\.address)
+    }
+
+    /// Serves until `shutdown` completes: one child task per connection, all ended before it returns.
+    public func run() async {
+        guard case .running(let running) = phase else { return }
+        let services = services
+        let dispatcher = dispatcher
+        await withDiscardingTaskGroup { group in
+            for await connection in running.accepted {
+                services.connectionOpened()
+                group.addTask { await Session(connection: connection, services: services, dispatcher: dispatcher).run() }
+            }
+        }
+        await running.loop.stop()
+        phase = .stopped
+        services.log.log(.info, "stopped")
+        stoppedWaiters.forEach { $0.resume() }
+        stoppedWaiters = []
+    }
+
+    /// Stops accepting, sends every client `server_shutdown`, flushes queued output (bounded by
+    /// the shutdown deadline) and returns once `run` has finished.
+    public func shutdown() async {
+        switch phase {
+        case .idle:
+            phase = .stopped
+            return
+        case .stopped:
+            return
+        case .stopping:
+            break
+        case .running(let running):
+            phase = .stopping(running)
+            services.log.log(.info, "shutting down")
+            running.listeners.forEach { $0.close() }
+            running.loop.closeAll(notice: ServerEvent.serverShutdown.encoded(), reason: .serverShutdown)
+            running.acceptedContinuation.finish()
+        }
+        await withCheckedContinuation { stoppedWaiters.append($0) }
+    }
+
+    private func bind(loop: EventLoop, accepted: AsyncStream<Connection>.Continuation) throws -> [Listener] {
+        let configuration = services.configuration
+        var limits = ConnectionLimits()
+        limits.outboundBytes = configuration.outboundLimitBytes
+        limits.writeStallSeconds = configuration.writeStallSeconds
+        limits.drainSeconds = configuration.shutdownSeconds
+        limits.slowConsumerNotice = ServerEvent.error(.slowConsumer).encoded()
+        var admission = Admission()
+        admission.rejectNotice = ServerEvent.error(.serverFull).encoded()
+        let log = services.log
+        let services = services
+        var addresses = try SocketAddress.resolve(host: configuration.host, port: configuration.port)
+        var listeners: [Listener] = []
+        while !addresses.isEmpty {
+            let address = addresses.removeFirst()
+            do {
+                listeners.append(try loop.listen(on: address, limits: limits, admission: admission) { connection in
+                    accepted.yield(connection)
+                } onEvent: { event in
+                    switch event {
+                    case .acceptPaused(let error): log.log(.warn, "accept paused: \(error)")
+                    case .rejected(let peer):
+                        services.recordRejection()
+                        log.log(.info, "rejected \(peer): server full")
+                    case .closed: break
+                    }
+                })
+            } catch let error where error.code == EAFNOSUPPORT && configuration.host == "::" && listeners.isEmpty {
+                // No IPv6 on this machine: the default "every address" falls back to IPv4's.
+                addresses = try SocketAddress.resolve(host: "0.0.0.0", port: configuration.port)
+            } catch {
+                listeners.forEach { $0.close() }
+                throw error
+            }
+        }
+        return listeners
+    }
+}
+
+/// Why the server could not do what was asked.
+public enum ServerError: Error, CustomStringConvertible {
+    case alreadyStarted
+
+    public var description: String {
+        switch self {
+        case .alreadyStarted: "the server has already been started"
+        }
+    }
+}

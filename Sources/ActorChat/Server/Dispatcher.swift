@@ -1,0 +1,60 @@
+/// Routes each request to the one handler registered for its event name. Built once, then
+/// frozen: the server takes it by value before it starts.
+public struct Dispatcher: Sendable {
+    public typealias Handler = @Sendable (ClientRequest, inout SessionContext) async throws(ChatError) -> Void
+
+    /// Who may send an event.
+    public enum Access: Sendable {
+        case anyone
+        case loggedIn
+    }
+
+    private struct Route: Sendable {
+        let access: Access
+        let handler: Handler
+    }
+
+    private var routes: [String: Route] = [:]
+
+    public init() {}
+
+    /// Registers the handler for `event`. One handler per event: registering a name twice is a bug.
+    public mutating func on(_ event: String, access: Access = .loggedIn, _ handler: @escaping Handler) {
+        precondition(routes[event] == nil, "'\(event)' is registered twice")
+        routes[event] = Route(access: access, handler: handler)
+    }
+
+    public var events: [String] { routes.keys.sorted() }
+
+    public func dispatch(_ request: ClientRequest, context: inout SessionContext) async throws(ChatError) {
+        guard let route = routes[request.event] else { throw .unknownEvent(String(request.event.prefix(64))) }
+        if route.access == .loggedIn && context.user == nil { throw .notLoggedIn }
+        try await route.handler(request, &context)
+    }
+}
+
+/// What a handler sees and may change for one connection.
+public struct SessionContext: Sendable {
+    public let connection: Connection
+    public let services: ServerServices
+    /// Set by `login`; identity is the server's record, never the client's word.
+    public var user: UserInfo?
+    /// Set by a handler that ends the session once its reply is queued.
+    public var closing: DisconnectReason?
+
+    public init(connection: Connection, services: ServerServices) {
+        self.connection = connection
+        self.services = services
+    }
+
+    /// The logged-in user; `not_logged_in` otherwise.
+    public func loggedInUser() throws(ChatError) -> UserInfo {
+        guard let user else { throw .notLoggedIn }
+        return user
+    }
+
+    /// Queues a reply for this connection, echoing the request's id.
+    public func reply(_ event: ServerEvent, to request: ClientRequest) {
+        connection.send(event.encoded(id: request.id))
+    }
+}

@@ -1,0 +1,121 @@
+extension Dispatcher {
+    /// The chat protocol: one registration per event in docs/PROTOCOL.md.
+    public static func chat() -> Dispatcher {
+        var dispatcher = Dispatcher()
+
+        dispatcher.on("login", access: .anyone) { request, context throws(ChatError) in
+            guard context.user == nil else { throw .alreadyLoggedIn }
+            let name = try request.params.requiredString("name")
+            let admin = try isAdmin(token: try request.params.optionalString("token"), configuration: context.services.configuration)
+            let user = try await context.services.rooms.login(
+                name: name, admin: admin, connection: context.connection, replyID: request.id)
+            context.user = user
+            context.services.log.log(.info, "login \(user.name)\(admin ? " (admin)" : "") #\(context.connection.id)")
+        }
+
+        dispatcher.on("ping", access: .anyone) { request, context throws(ChatError) in
+            context.reply(.pong, to: request)
+        }
+
+        dispatcher.on("logout", access: .anyone) { request, context throws(ChatError) in
+            if let user = context.user {
+                await context.services.rooms.logout(userID: user.id, reason: "logout")
+                context.services.log.log(.info, "logout \(user.name)")
+                context.user = nil
+            }
+            context.reply(.bye, to: request)
+            context.closing = .logout
+        }
+
+        dispatcher.on("rooms") { request, context throws(ChatError) in
+            context.reply(.rooms(await context.services.rooms.roomList()), to: request)
+        }
+
+        dispatcher.on("create_room") { request, context throws(ChatError) in
+            let room = try request.params.requiredString("room")
+            guard let limit = request.params["limit"] else { throw .invalidParams("'limit' is required") }
+            guard let count = limit.integer else { throw .invalidLimit("'limit' must be a whole number") }
+            let user = try context.loggedInUser()
+            try await context.services.rooms.createRoom(name: room, limit: count, by: user.id, replyID: request.id)
+            context.services.log.log(.info, "create \(room) limit \(count) by \(user.name)")
+        }
+
+        dispatcher.on("join") { request, context throws(ChatError) in
+            let room = try request.params.requiredString("room")
+            let user = try context.loggedInUser()
+            try await context.services.rooms.join(room: room, userID: user.id, replyID: request.id)
+            context.services.log.log(.info, "join \(room) \(user.name)")
+        }
+
+        dispatcher.on("leave") { request, context throws(ChatError) in
+            let room = try request.params.requiredString("room")
+            let user = try context.loggedInUser()
+            try await context.services.rooms.leave(room: room, userID: user.id, replyID: request.id)
+            context.services.log.log(.info, "leave \(room) \(user.name)")
+        }
+
+        dispatcher.on("who") { request, context throws(ChatError) in
+            let room = try request.params.requiredString("room")
+            context.reply(try await context.services.rooms.members(of: room), to: request)
+        }
+
+        dispatcher.on("send") { request, context throws(ChatError) in
+            let room = try request.params.requiredString("room")
+            let text = try request.params.messageText(maxBytes: context.services.configuration.maxTextBytes)
+            try await context.services.rooms.send(text: text, to: room, userID: try context.loggedInUser().id, replyID: request.id)
+        }
+
+        dispatcher.on("dm") { request, context throws(ChatError) in
+            let recipient = try request.params.requiredString("to")
+            let text = try request.params.messageText(maxBytes: context.services.configuration.maxTextBytes)
+            try await context.services.rooms.directMessage(text: text, to: recipient, userID: try context.loggedInUser().id, replyID: request.id)
+        }
+
+        dispatcher.on("close_room") { request, context throws(ChatError) in
+            let room = try request.params.requiredString("room")
+            let user = try context.loggedInUser()
+            try await context.services.rooms.closeRoom(room, by: user.id, replyID: request.id)
+            context.services.log.log(.info, "close \(room) by \(user.name)")
+        }
+
+        dispatcher.on("kick") { request, context throws(ChatError) in
+            let room = try request.params.requiredString("room")
+            let target = try request.params.requiredString("user")
+            let user = try context.loggedInUser()
+            try await context.services.rooms.kick(target, from: room, by: user.id, replyID: request.id)
+            context.services.log.log(.info, "kick \(target) from \(room) by \(user.name)")
+        }
+
+        dispatcher.on("logs") { request, context throws(ChatError) in
+            guard try context.loggedInUser().admin else { throw .forbidden("'logs' is for admins") }
+            let limit = try request.params.optionalInteger("limit") ?? 100
+            guard limit >= 0 else { throw .invalidParams("'limit' must not be negative") }
+            context.reply(.logs(context.services.log.lines(limit: limit)), to: request)
+        }
+
+        dispatcher.on("stats") { request, context throws(ChatError) in
+            guard try context.loggedInUser().admin else { throw .forbidden("'stats' is for admins") }
+            context.reply(.stats(await context.services.stats()), to: request)
+        }
+
+        return dispatcher
+    }
+
+    /// A login is admin when it carries the configured token; a wrong token is refused, not ignored.
+    private static func isAdmin(token: String?, configuration: ServerConfiguration) throws(ChatError) -> Bool {
+        guard let token else { return false }
+        guard let expected = configuration.adminToken, constantTimeEqual(Array(token.utf8), Array(expected.utf8)) else {
+            throw .forbidden("wrong admin token")
+        }
+        return true
+    }
+
+    /// Compares without an early exit, so response time does not reveal how much of a token matched.
+    private static func constantTimeEqual(_ lhs: [UInt8], _ rhs: [UInt8]) -> Bool {
+        var difference = UInt8(truncatingIfNeeded: lhs.count ^ rhs.count)
+        for index in 0..<max(lhs.count, rhs.count) {
+            difference |= (index < lhs.count ? lhs[index] : 0) ^ (index < rhs.count ? rhs[index] : 0)
+        }
+        return difference == 0
+    }
+}

@@ -1,0 +1,57 @@
+/// `actor-chat-server`'s flags, and how they become a `ServerConfiguration`.
+public enum ServerCommandLine {
+    public static let arguments = CommandLineArguments(
+        command: "actor-chat-server",
+        abstract: "A chat server with rooms, speaking JSON lines over TCP (see docs/PROTOCOL.md).",
+        options: [
+            .init("host", value: "host", help: "Address to listen on (default :: — every IPv6 and IPv4 address)."),
+            .init("port", value: "port", help: "TCP port (default 7777; 0 picks a free port and prints it)."),
+            .init("room", value: "name[:limit]", help: "A room that exists from the start (repeatable; default lobby:1000).", repeatable: true),
+            .init("admin-token", value: "token", help: "A login with this token is admin (or ACTOR_CHAT_ADMIN_TOKEN)."),
+            .init("max-line-bytes", value: "bytes", help: "Longest request line (default 65536)."),
+            .init("max-text-bytes", value: "bytes", help: "Longest message or DM text in UTF-8 bytes (default 4096)."),
+            .init("max-room-limit", value: "n", help: "Highest participant limit a room may have (default 100000)."),
+            .init("max-rooms", value: "n", help: "Rooms on the server at once (default 10000)."),
+            .init("max-rooms-per-user", value: "n", help: "Rooms one user may be in at once (default 100)."),
+            .init("output-limit-bytes", value: "bytes", help: "Output queued for one client before it is cut as a slow consumer (default 1048576)."),
+            .init("write-stall-seconds", value: "s", help: "Seconds a client may accept no output while some is queued (default 10)."),
+            .init("shutdown-seconds", value: "s", help: "Seconds shutdown waits for queued output to be written (default 5)."),
+            .init("log-level", value: "level", help: "debug, info, warn or error (default info)."),
+        ])
+
+    /// The configuration for `parsed` flags; `environment` supplies ACTOR_CHAT_ADMIN_TOKEN.
+    public static func configuration(from parsed: CommandLineArguments.Parsed, environment: [String: String]) throws(UsageError) -> ServerConfiguration {
+        var configuration = ServerConfiguration()
+        if let host = parsed.value("host") { configuration.host = host }
+        configuration.port = try parsed.integer("port", in: 0...65535) ?? configuration.port
+        configuration.adminToken = parsed.value("admin-token") ?? environment["ACTOR_CHAT_ADMIN_TOKEN"].flatMap { $0.isEmpty ? nil : $0 }
+        configuration.maxLineBytes = try parsed.integer("max-line-bytes", in: 256...(16 << 20)) ?? configuration.maxLineBytes
+        configuration.maxTextBytes = try parsed.integer("max-text-bytes", in: 1...(16 << 20)) ?? configuration.maxTextBytes
+        configuration.rooms.maxRoomLimit = try parsed.integer("max-room-limit", in: 1...10_000_000) ?? configuration.rooms.maxRoomLimit
+        configuration.rooms.maxRooms = try parsed.integer("max-rooms", in: 1...10_000_000) ?? configuration.rooms.maxRooms
+        configuration.rooms.maxRoomsPerUser = try parsed.integer("max-rooms-per-user", in: 1...1_000_000) ?? configuration.rooms.maxRoomsPerUser
+        configuration.outboundLimitBytes = try parsed.integer("output-limit-bytes", in: 4096...(1 << 30)) ?? configuration.outboundLimitBytes
+        configuration.writeStallSeconds = try parsed.seconds("write-stall-seconds", in: 0.1...86400) ?? configuration.writeStallSeconds
+        configuration.shutdownSeconds = try parsed.seconds("shutdown-seconds", in: 0...3600) ?? configuration.shutdownSeconds
+        if let label = parsed.value("log-level") {
+            guard let level = LogLevel(label: label) else { throw UsageError("--log-level takes debug, info, warn or error, not '\(label)'") }
+            configuration.logLevel = level
+        }
+        if let rooms = parsed.values["room"] {
+            configuration.initialRooms = try rooms.map { spec throws(UsageError) in try room(spec, maxLimit: configuration.rooms.maxRoomLimit) }
+        }
+        return configuration
+    }
+
+    private static func room(_ spec: String, maxLimit: Int) throws(UsageError) -> (name: String, limit: Int?) {
+        let parts = spec.split(separator: ":", maxSplits: 1, omittingEmptySubsequences: false).map(String.init)
+        if let problem = Names.problem(with: parts[0], maxLength: Names.maxRoomName) {
+            throw UsageError("--room '\(spec)': the name is invalid: \(problem)")
+        }
+        guard parts.count == 2 else { return (parts[0], nil) }
+        guard let limit = Int(parts[1]), (1...maxLimit).contains(limit) else {
+            throw UsageError("--room '\(spec)': the limit must be a whole number from 1 to \(maxLimit)")
+        }
+        return (parts[0], limit)
+    }
+}

@@ -1,0 +1,20 @@
+/// Everything an operator can set. Defaults are the documented limits in docs/PROTOCOL.md.
+public struct ServerConfiguration: Sendable {
+    public var host = "::"
+    public var port = 7777
+    /// Rooms that exist from the start (the operator's; only an admin may close them). A nil
+    /// limit is `defaultRoomLimit`, or the highest allowed limit if that is lower.
+    public var initialRooms: [(name: String, limit: Int?)] = [("lobby", nil)]
+    public static let defaultRoomLimit = 1000
+    public var adminToken: String?
+    public var logLevel = LogLevel.info
+    public var rooms = RoomManager.Limits()
+    public var maxLineBytes = 64 << 10
+    public var maxTextBytes = 4096
+    public var outboundLimitBytes = 1 << 20
+    public var writeStallSeconds = 10.0
+    /// How long shutdown waits for queued output to reach clients.
+    public var shutdownSeconds = 5.0
+
+    public init() {}
+}

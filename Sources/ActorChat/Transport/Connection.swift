@@ -1,0 +1,97 @@
+import Synchronization
+
+/// One TCP connection served by an `EventLoop`: inbound bytes arrive on `inbound`, outbound bytes
+/// are queued with `send` and written by the loop, coalesced, without the sender ever awaiting.
+public final class Connection: Sendable {
+    public let id: UInt64
+    public let peer: SocketAddress
+    /// Chunks as read from the socket; finishes when the peer closes or the connection is closed.
+    public let inbound: AsyncStream<[UInt8]>
+    let fd: Int32
+    let loop: EventLoop
+    let limits: ConnectionLimits
+    let inboundContinuation: AsyncStream<[UInt8]>.Continuation
+    let state: Mutex<State>
+
+    struct State {
+        /// Output not yet handed to the loop; the loop swaps it out whole, so appends never wait for a write.
+        var pending: [UInt8] = []
+        /// Output the loop holds but has not written yet (counts towards the outbound limit).
+        var inFlight = 0
+        var flushScheduled = false
+        var closing = false
+        var inboundQueued = 0
+        var readingPaused = false
+        var reason: DisconnectReason?
+    }
+
+    init(id: UInt64, fd: Int32, peer: SocketAddress, loop: EventLoop, limits: ConnectionLimits) {
+        self.id = id
+        self.fd = fd
+        self.peer = peer
+        self.loop = loop
+        self.limits = limits
+        (inbound, inboundContinuation) = AsyncStream.makeStream(of: [UInt8].self)
+        state = Mutex(State())
+    }
+
+    /// Queues bytes for the client. Never blocks on the socket; past the outbound limit the
+    /// connection is cut as a slow consumer instead of growing.
+    public func send(_ bytes: [UInt8]) {
+        if enqueue(bytes) { loop.scheduleFlush(self) }
+    }
+
+    /// Queues bytes and reports whether the caller must schedule a flush (see `EventLoop.scheduleFlush`).
+    /// Broadcasts use this to wake the loop once for many recipients.
+    func enqueue(_ bytes: [UInt8]) -> Bool {
+        let (needsFlush, overflowed) = state.withLock { state -> (Bool, Bool) in
+            guard !state.closing else { return (false, false) }
+            if state.pending.count + state.inFlight + bytes.count > limits.outboundBytes {
+                state.closing = true
+                state.reason = state.reason ?? .slowConsumer
+                state.pending = limits.slowConsumerNotice
+                return (false, true)
+            }
+            state.pending.append(contentsOf: bytes)
+            if state.flushScheduled { return (false, false) }
+            state.flushScheduled = true
+            return (true, false)
+        }
+        if overflowed { loop.post(.close(self, .abort)) }
+        return needsFlush
+    }
+
+    /// Closes the connection. `flush` writes queued output first (bounded by the drain deadline).
+    /// The first reason given is the one recorded; later calls are harmless.
+    public func close(_ reason: DisconnectReason, flush: Bool = true) {
+        let first = state.withLock { state -> Bool in
+            state.reason = state.reason ?? reason
+            defer { state.closing = true }
+            return !state.closing
+        }
+        if first || !flush { loop.post(.close(self, flush ? .drain : .abort)) }
+    }
+
+    /// Tells the loop the session has processed `count` inbound bytes, so reading may resume.
+    public func didConsume(_ count: Int) {
+        let resume = state.withLock { state -> Bool in
+            state.inboundQueued -= count
+            guard state.readingPaused, state.inboundQueued <= limits.inboundBytes / 2 else { return false }
+            state.readingPaused = false
+            return true
+        }
+        if resume { loop.post(.resumeReading(self)) }
+    }
+
+    /// Why the connection ended, once it has (or is ending).
+    public var disconnectReason: DisconnectReason? { state.withLock { $0.reason } }
+
+    /// Bytes queued for this client and not yet written.
+    public var queuedBytes: Int { state.withLock { $0.pending.count + $0.inFlight } }
+
+    /// True while reading is paused because the session has not consumed enough input.
+    public var isReadingPaused: Bool { state.withLock { $0.readingPaused } }
+
+    /// The local address of the socket.
+    public var localAddress: SocketAddress? { Socket.localAddress(fd) }
+}

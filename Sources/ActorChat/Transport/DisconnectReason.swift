@@ -1,0 +1,27 @@
+/// Why a connection ended. The raw values are the labels in `stats` and in the logs.
+public enum DisconnectReason: String, Sendable, CaseIterable {
+    case clientClosed = "client_closed"
+    case slowConsumer = "slow_consumer"
+    case frameTooLarge = "frame_too_large"
+    case rateLimited = "rate_limited"
+    case timeout
+    case serverFull = "server_full"
+    case logout
+    case serverShutdown = "server_shutdown"
+}
+
+/// The per-connection bounds the transport enforces.
+public struct ConnectionLimits: Sendable {
+    /// Bytes queued for a client that does not read before it is cut as a slow consumer.
+    public var outboundBytes = 1 << 20
+    /// Bytes read but not yet consumed by the session before the loop stops reading.
+    public var inboundBytes = 64 << 10
+    /// Seconds a client may accept no output at all while output is queued.
+    public var writeStallSeconds = 10.0
+    /// Seconds a closing connection may take to drain its output before it is cut.
+    public var drainSeconds = 5.0
+    /// Sent, best effort, to a client cut as a slow consumer.
+    public var slowConsumerNotice: [UInt8] = []
+
+    public init() {}
+}

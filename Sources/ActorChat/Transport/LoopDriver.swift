@@ -1,0 +1,423 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import CSystem
+
+/// The state only the loop thread touches: registrations, write cursors, deadlines.
+/// Created on the loop thread and never shared, so it needs no locks.
+final class LoopDriver {
+    private let loop: EventLoop
+    private var connections: [UInt64: ConnectionIO] = [:]
+    private var listeners: [UInt64: ListenerIO] = [:]
+    private var connectionsPerAddress: [String: Int] = [:]
+    /// Connections with a deadline: stalled writes, draining or lingering closes.
+    private var watched: Set<UInt64> = []
+    private var pausedListeners: [(listener: ListenerIO, until: UInt64)] = []
+    private var stopping = false
+    private let readBuffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 64 << 10, alignment: 16)
+    private let eventCapacity: Int32 = 512
+    private let events: UnsafeMutablePointer<epoll_event>
+    private var batch: [EventLoop.Command] = []
+    private static let tickNanos: UInt64 = 100_000_000
+    private static let acceptPauseNanos: UInt64 = 100_000_000
+
+    init(loop: EventLoop) {
+        self.loop = loop
+        events = .allocate(capacity: Int(eventCapacity))
+    }
+
+    deinit {
+        readBuffer.deallocate()
+        events.deallocate()
+    }
+
+    func run() {
+        while !stopping {
+            let timeout: Int32 = watched.isEmpty && pausedListeners.isEmpty ? -1 : Int32(Self.tickNanos / 1_000_000)
+            let count = epoll_wait(loop.epollFD, events, eventCapacity, timeout)
+            if count < 0 {
+                guard errno == EINTR else { fatalError("epoll_wait: \(SystemError("epoll_wait"))") }
+                continue
+            }
+            for index in 0..<Int(count) {
+                let event = events[index]
+                handle(id: event.data.u64, events: event.events)
+            }
+            loop.takeCommands(into: &batch)
+            for command in batch { perform(command) }
+            batch.removeAll(keepingCapacity: true)
+            if !watched.isEmpty || !pausedListeners.isEmpty { checkDeadlines() }
+        }
+        for command in loop.closeMailbox() { perform(command) }
+        for io in Array(connections.values) { teardown(io, reason: .serverShutdown) }
+        for io in Array(listeners.values) { closeListener(io) }
+    }
+
+    // MARK: - Events
+
+    private func handle(id: UInt64, events: UInt32) {
+        if id == 0 {
+            var value: UInt64 = 0
+            _ = Glibc.read(loop.wakeFD, &value, MemoryLayout<UInt64>.size)
+        } else if let io = connections[id] {
+            handleConnection(io, events: events)
+        } else if let io = listeners[id] {
+            acceptConnections(io)
+        }
+        // Any other id belongs to a registration already closed this turn: a stale event, ignored.
+    }
+
+    private func handleConnection(_ io: ConnectionIO, events: UInt32) {
+        if let connecting = io.connecting {
+            guard events & (EPOLLOUT.rawValue | EPOLLERR.rawValue | EPOLLHUP.rawValue) != 0 else { return }
+            io.connecting = nil
+            let code = Socket.pendingError(io.connection.fd)
+            if code != 0 {
+                connecting.resume(throwing: SystemError("connect", code: code))
+                teardown(io, reason: .clientClosed)
+                return
+            }
+            connecting.resume()
+        }
+        if events & (EPOLLIN.rawValue | EPOLLRDHUP.rawValue | EPOLLHUP.rawValue | EPOLLERR.rawValue) != 0 {
+            // When the peer's FIN came with the data, a short read does not mean the end was seen.
+            let peerClosing = events & (EPOLLRDHUP.rawValue | EPOLLHUP.rawValue | EPOLLERR.rawValue) != 0
+            readAvailable(io, untilDrained: peerClosing)
+        }
+        if events & EPOLLOUT.rawValue != 0, connections[io.id] != nil {
+            io.writable = true
+            flush(io)
+        }
+    }
+
+    /// Reads until the socket is drained (edge-triggered), the session's backlog is full, or the peer
+    /// is gone. Without `untilDrained`, a short read is taken as drained: the next arrival raises a new edge.
+    private func readAvailable(_ io: ConnectionIO, untilDrained: Bool = true) {
+        let connection = io.connection
+        guard !io.inputEnded, !connection.state.withLock({ $0.readingPaused }) else { return }
+        // Input discarded while closing is bounded, so a client that keeps sending cannot hold the loop.
+        var discardBudget = 16
+        while true {
+            let result: IOResult<Int>
+            do {
+                result = try Socket.read(connection.fd, into: readBuffer)
+            } catch {
+                endInput(io)
+                teardown(io, reason: .clientClosed)
+                return
+            }
+            guard case .done(let count) = result else { return }
+            if count == 0 {
+                // The peer finished sending. Lines already read still get their replies: the session
+                // ends when the stream does, then asks for the close.
+                endInput(io)
+                if io.lingering { teardown(io, reason: .clientClosed) }
+                return
+            }
+            if io.lingering {
+                discardBudget -= 1
+                if discardBudget == 0 { return }
+                continue
+            }
+            let chunk = Array(UnsafeRawBufferPointer(rebasing: readBuffer[0..<count]))
+            let paused = connection.state.withLock { state -> Bool in
+                state.inboundQueued += count
+                if state.inboundQueued >= connection.limits.inboundBytes { state.readingPaused = true }
+                return state.readingPaused
+            }
+            connection.inboundContinuation.yield(chunk)
+            if paused || (!untilDrained && count < readBuffer.count) { return }
+        }
+    }
+
+    private func endInput(_ io: ConnectionIO) {
+        io.inputEnded = true
+        io.connection.inboundContinuation.finish()
+    }
+
+    // MARK: - Output
+
+    /// Writes queued output until it is all written or the socket is full.
+    private func flush(_ io: ConnectionIO) {
+        let connection = io.connection
+        guard io.writable, io.connecting == nil else {
+            connection.state.withLock { $0.flushScheduled = false }
+            return
+        }
+        var progressed = false
+        while true {
+            if io.writeOffset == io.writeBuffer.count {
+                io.writeBuffer.removeAll(keepingCapacity: io.writeBuffer.capacity <= ConnectionIO.retainedCapacity)
+                io.writeOffset = 0
+                let empty = connection.state.withLock { state -> Bool in
+                    state.flushScheduled = false
+                    swap(&state.pending, &io.writeBuffer)
+                    state.inFlight = io.writeBuffer.count
+                    return io.writeBuffer.isEmpty
+                }
+                if empty { break }
+            }
+            let result: IOResult<Int>
+            do {
+                result = try io.writeBuffer.withUnsafeBytes { bytes throws(SystemError) in
+                    try Socket.send(connection.fd, UnsafeRawBufferPointer(rebasing: bytes[io.writeOffset...]))
+                }
+            } catch {
+                teardown(io, reason: .clientClosed)
+                return
+            }
+            switch result {
+            case .done(let written):
+                io.writeOffset += written
+                progressed = true
+            case .wouldBlock:
+                io.writable = false
+                let remaining = io.writeBuffer.count - io.writeOffset
+                connection.state.withLock { $0.inFlight = remaining }
+                if progressed || io.stalledSince == nil { io.stalledSince = monotonicNanos() }
+                watched.insert(io.id)
+                return
+            }
+        }
+        io.stalledSince = nil
+        if io.closeMode == .drain { beginLinger(io) } else if io.closeDeadline == nil { watched.remove(io.id) }
+    }
+
+    // MARK: - Close
+
+    private func close(_ io: ConnectionIO, mode: EventLoop.CloseMode) {
+        if mode == .abort {
+            if io.writable { flushOnce(io) }
+            teardown(io, reason: .clientClosed)
+            return
+        }
+        guard io.closeMode == nil else { return }
+        io.closeMode = .drain
+        io.closeDeadline = monotonicNanos() + UInt64(io.connection.limits.drainSeconds * 1e9)
+        watched.insert(io.id)
+        flush(io)
+    }
+
+    /// A last write for a connection about to be cut: whatever fits in the socket now.
+    private func flushOnce(_ io: ConnectionIO) {
+        let connection = io.connection
+        let pending = connection.state.withLock { state in
+            defer { state.pending = [] }
+            return state.pending
+        }
+        var bytes = Array(io.writeBuffer[io.writeOffset...])
+        bytes.append(contentsOf: pending)
+        _ = bytes.withUnsafeBytes { try? Socket.send(connection.fd, $0) }
+    }
+
+    /// Output is written: half-close, then read (discarding) until the socket is empty, so unread
+    /// input does not turn the close into a reset that could destroy the output in flight.
+    private func beginLinger(_ io: ConnectionIO) {
+        guard !io.lingering else { return }
+        io.lingering = true
+        shutdown(io.connection.fd, Int32(SHUT_WR))
+        if !io.inputEnded {
+            io.connection.state.withLock { $0.readingPaused = false }
+            readAvailable(io)
+        }
+        teardown(io, reason: .clientClosed)
+    }
+
+    /// Deregisters, marks the connection closed, ends its stream and waiters, and only then closes the fd.
+    private func teardown(_ io: ConnectionIO, reason: DisconnectReason) {
+        guard connections.removeValue(forKey: io.id) != nil else { return }
+        let connection = io.connection
+        epoll_ctl(loop.epollFD, EPOLL_CTL_DEL, connection.fd, nil)
+        watched.remove(io.id)
+        if io.countsTowardsAdmission {
+            let key = connection.peer.host
+            connectionsPerAddress[key, default: 1] -= 1
+            if connectionsPerAddress[key] == 0 { connectionsPerAddress[key] = nil }
+        }
+        connection.state.withLock { state in
+            state.closing = true
+            state.reason = state.reason ?? reason
+            state.pending = []
+            state.inFlight = 0
+        }
+        connection.inboundContinuation.finish()
+        io.connecting?.resume(throwing: SystemError("connect", code: ECONNABORTED))
+        io.connecting = nil
+        Glibc.close(connection.fd)
+    }
+
+    private func checkDeadlines() {
+        let now = monotonicNanos()
+        for id in watched {
+            guard let io = connections[id] else { continue }
+            if let deadline = io.closeDeadline, now >= deadline {
+                teardown(io, reason: .clientClosed)
+            } else if let since = io.stalledSince,
+                now - since >= UInt64(io.connection.limits.writeStallSeconds * 1e9) {
+                io.connection.state.withLock { $0.reason = $0.reason ?? .slowConsumer }
+                teardown(io, reason: .slowConsumer)
+            }
+        }
+        while let first = pausedListeners.first, now >= first.until {
+            pausedListeners.removeFirst()
+            guard listeners[first.listener.id] != nil else { continue }
+            var event = epoll_event()
+            event.events = EPOLLIN.rawValue
+            event.data.u64 = first.listener.id
+            epoll_ctl(loop.epollFD, EPOLL_CTL_MOD, first.listener.listener.fd, &event)
+        }
+    }
+
+    // MARK: - Commands
+
+    private func perform(_ command: EventLoop.Command) {
+        switch command {
+        case .flush(let connection):
+            if let io = connections[connection.id] { flush(io) }
+        case .flushAll(let scheduled):
+            for connection in scheduled {
+                if let io = connections[connection.id] { flush(io) }
+            }
+        case .register(let connection, let connecting):
+            register(connection, connecting: connecting, countsTowardsAdmission: false)
+        case .listen(let listener):
+            var event = epoll_event()
+            event.events = EPOLLIN.rawValue
+            event.data.u64 = listener.id
+            guard epoll_ctl(loop.epollFD, EPOLL_CTL_ADD, listener.fd, &event) == 0 else {
+                Glibc.close(listener.fd)
+                listener.onEvent(.closed)
+                return
+            }
+            listeners[listener.id] = ListenerIO(listener: listener)
+        case .resumeReading(let connection):
+            if let io = connections[connection.id] { readAvailable(io) }
+        case .close(let connection, let mode):
+            if let io = connections[connection.id] { close(io, mode: mode) }
+        case .closeListener(let listener):
+            if let io = listeners[listener.id] { closeListener(io) }
+        case .closeAll(let notice, let reason):
+            for io in Array(connections.values) {
+                _ = io.connection.enqueue(notice)
+                io.connection.state.withLock { state in
+                    state.reason = state.reason ?? reason
+                    state.closing = true
+                }
+                close(io, mode: .drain)
+            }
+        case .execute(let work):
+            work()
+        case .stop:
+            stopping = true
+        }
+    }
+
+    @discardableResult
+    private func register(
+        _ connection: Connection, connecting: CheckedContinuation<Void, any Error>?, countsTowardsAdmission: Bool
+    ) -> ConnectionIO? {
+        var event = epoll_event()
+        event.events = EPOLLIN.rawValue | EPOLLOUT.rawValue | EPOLLRDHUP.rawValue | EPOLLET.rawValue
+        event.data.u64 = connection.id
+        guard epoll_ctl(loop.epollFD, EPOLL_CTL_ADD, connection.fd, &event) == 0 else {
+            let error = SystemError("epoll_ctl")
+            connection.inboundContinuation.finish()
+            Glibc.close(connection.fd)
+            connecting?.resume(throwing: error)
+            return nil
+        }
+        let io = ConnectionIO(connection: connection)
+        io.connecting = connecting
+        io.countsTowardsAdmission = countsTowardsAdmission
+        if countsTowardsAdmission { connectionsPerAddress[connection.peer.host, default: 0] += 1 }
+        connections[connection.id] = io
+        return io
+    }
+
+    // MARK: - Listeners
+
+    private func acceptConnections(_ io: ListenerIO) {
+        let listener = io.listener
+        for _ in 0..<256 {
+            let accepted: IOResult<(Int32, SocketAddress)>
+            do {
+                accepted = try Socket.accept(listener.fd)
+            } catch {
+                switch error.code {
+                case EMFILE, ENFILE, ENOBUFS, ENOMEM:
+                    // Level-triggered: the pending connection would report again at once, so stop
+                    // listening for a moment instead of spinning.
+                    var event = epoll_event()
+                    event.events = 0
+                    event.data.u64 = listener.id
+                    epoll_ctl(loop.epollFD, EPOLL_CTL_MOD, listener.fd, &event)
+                    pausedListeners.append((io, monotonicNanos() + Self.acceptPauseNanos))
+                    listener.onEvent(.acceptPaused(error))
+                    return
+                default:
+                    continue
+                }
+            }
+            guard case .done(let (fd, peer)) = accepted else { return }
+            let admission = listener.admission
+            if connections.count >= admission.maxConnections
+                || connectionsPerAddress[peer.host, default: 0] >= admission.maxPerAddress {
+                _ = admission.rejectNotice.withUnsafeBytes { try? Socket.send(fd, $0) }
+                Glibc.close(fd)
+                listener.onEvent(.rejected(peer))
+                continue
+            }
+            let connection = Connection(id: loop.makeID(), fd: fd, peer: peer, loop: loop, limits: listener.limits)
+            if register(connection, connecting: nil, countsTowardsAdmission: true) != nil {
+                listener.onAccept(connection)
+            }
+        }
+    }
+
+    private func closeListener(_ io: ListenerIO) {
+        guard listeners.removeValue(forKey: io.listener.id) != nil else { return }
+        epoll_ctl(loop.epollFD, EPOLL_CTL_DEL, io.listener.fd, nil)
+        Glibc.close(io.listener.fd)
+        io.listener.onEvent(.closed)
+    }
+}
+
+/// The loop's own record of a connection: the write cursor and deadlines.
+final class ConnectionIO {
+    /// Buffers larger than this are released once drained, so a burst does not pin memory forever.
+    static let retainedCapacity = 64 << 10
+    let connection: Connection
+    var id: UInt64 { connection.id }
+    var writeBuffer: [UInt8] = []
+    var writeOffset = 0
+    var writable = true
+    var inputEnded = false
+    var lingering = false
+    var countsTowardsAdmission = false
+    var closeMode: EventLoop.CloseMode?
+    var closeDeadline: UInt64?
+    /// When output last made progress while more was waiting; nil when nothing is stuck.
+    var stalledSince: UInt64?
+    var connecting: CheckedContinuation<Void, any Error>?
+
+    init(connection: Connection) {
+        self.connection = connection
+    }
+}
+
+final class ListenerIO {
+    let listener: Listener
+    var id: UInt64 { listener.id }
+
+    init(listener: Listener) {
+        self.listener = listener
+    }
+}
+
+func monotonicNanos() -> UInt64 {
+    var now = timespec()
+    clock_gettime(CLOCK_MONOTONIC, &now)
+    return UInt64(now.tv_sec) * 1_000_000_000 + UInt64(now.tv_nsec)
+}

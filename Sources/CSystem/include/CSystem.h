@@ -1,0 +1,14 @@
+// The few Linux system calls Glibc's Swift module does not expose.
+#ifndef CSYSTEM_H
+#define CSYSTEM_H
+
+#if defined(__linux__)
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/socket.h>
+
+/// accept4(2) needs _GNU_SOURCE, which a Swift module import cannot set; the wrapper lives in CSystem.c.
+int csystem_accept4(int fd, struct sockaddr *address, socklen_t *length, int flags);
+#endif
+
+#endif
