@@ -56,7 +56,12 @@ public actor ChatServer {
 
     /// Serves until `shutdown` completes: one child task per connection, all ended before it returns.
     public func run() async {
-        guard case .running(let running) = phase else { return }
+        // A shutdown may already have begun: run still drains what was accepted, then stops the loop.
+        let running: Running
+        switch phase {
+        case .running(let current), .stopping(let current): running = current
+        case .idle, .stopped: return
+        }
         let services = services
         let dispatcher = dispatcher
         await withDiscardingTaskGroup { group in

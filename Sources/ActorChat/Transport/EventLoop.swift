@@ -129,10 +129,13 @@ public final class EventLoop: Sendable {
         storage.ss_family = sa_family_t(AF_UNIX)
         let address = SocketAddress(storage: storage, length: socklen_t(MemoryLayout<sa_family_t>.size))
         let pair = fds.map { Connection(id: makeID(), fd: $0, peer: address, loop: self, limits: limits) }
-        for connection in pair {
-            try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
-                post(.register(connection, connecting: nil))
-                execute { continuation.resume() }
+        // A socketpair is writable at once, so registering it completes like a finished connect.
+        for (index, connection) in pair.enumerated() {
+            do {
+                try await withCheckedThrowingContinuation { post(.register(connection, connecting: $0)) }
+            } catch {
+                pair[(index + 1)...].forEach { Glibc.close($0.fd) }
+                throw error
             }
         }
         return (pair[0], pair[1])

@@ -1,0 +1,141 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import Testing
+@testable import ActorChat
+
+/// The event loop and connections over socketpairs: no TCP, no server.
+@Suite struct TransportTests {
+    /// Reads from `connection` until `count` bytes have arrived or the stream ends.
+    private func read(_ connection: Connection, count: Int) async throws -> [UInt8] {
+        try await withDeadline(.seconds(10), waitingFor: "\(count) bytes") {
+            var received: [UInt8] = []
+            for await chunk in connection.inbound {
+                received += chunk
+                connection.didConsume(chunk.count)
+                if received.count >= count { break }
+            }
+            return received
+        }
+    }
+
+    @Test func bytesArriveInOrderAcrossManySends() async throws {
+        let loop = try EventLoop(name: "test-loop")
+        let (left, right) = try await loop.connectedPair()
+        var expected: [UInt8] = []
+        for index in 0..<2000 {
+            let frame = Array("frame \(index)\n".utf8)
+            expected += frame
+            left.send(frame)
+        }
+        #expect(try await read(right, count: expected.count) == expected)
+        await loop.stop()
+    }
+
+    @Test func closeAfterFlushDeliversEverythingThenEnds() async throws {
+        let loop = try EventLoop(name: "test-loop")
+        let (left, right) = try await loop.connectedPair()
+        let payload = [UInt8](repeating: 0x42, count: 300_000)
+        left.send(payload)
+        left.close(.logout)
+        let received = try await withDeadline(.seconds(10), waitingFor: "the end of the stream") {
+            var total: [UInt8] = []
+            for await chunk in right.inbound {
+                total += chunk
+                right.didConsume(chunk.count)
+            }
+            return total
+        }
+        #expect(received == payload)
+        #expect(left.disconnectReason == .logout)
+        await loop.stop()
+    }
+
+    @Test func aReaderThatStopsIsCutAtTheOutboundLimit() async throws {
+        let loop = try EventLoop(name: "test-loop")
+        var limits = ConnectionLimits()
+        limits.outboundBytes = 64 << 10
+        limits.slowConsumerNotice = Array("cut\n".utf8)
+        let (writer, reader) = try await loop.connectedPair(limits: limits)
+        try Socket.setOption(reader.fd, SOL_SOCKET, SO_RCVBUF, 4096)
+        let chunk = [UInt8](repeating: 0x41, count: 4096)
+        // The reader never consumes; it pauses at its own inbound limit, the kernel buffers fill,
+        // and the writer's queue must stop at the limit instead of growing.
+        var sent = 0
+        while writer.disconnectReason == nil && sent < 100_000 {
+            writer.send(chunk)
+            sent += 1
+            if sent % 64 == 0 { await Task.yield() }
+        }
+        #expect(writer.disconnectReason == .slowConsumer)
+        #expect(writer.queuedBytes <= limits.outboundBytes)
+        await loop.stop()
+    }
+
+    @Test func readingPausesWhileTheConsumerLagsAndResumes() async throws {
+        let loop = try EventLoop(name: "test-loop")
+        var limits = ConnectionLimits()
+        limits.inboundBytes = 16 << 10
+        let (writer, reader) = try await loop.connectedPair(limits: limits)
+        let total = 1 << 20
+        writer.send([UInt8](repeating: 7, count: total))
+        var iterator = reader.inbound.makeAsyncIterator()
+        let first = try #require(await iterator.next())
+        // Without consuming, the loop must stop reading near the limit, leaving the rest in the kernel.
+        try await withDeadline(.seconds(10), waitingFor: "reading to pause") {
+            while !reader.isReadingPaused { await Task.yield() }
+        }
+        #expect(reader.state.withLock { $0.inboundQueued } < limits.inboundBytes + 65536)
+        var received = first.count
+        reader.didConsume(first.count)
+        while received < total, let chunk = await iterator.next() {
+            received += chunk.count
+            reader.didConsume(chunk.count)
+        }
+        #expect(received == total)
+        await loop.stop()
+    }
+
+    @Test func stoppingTheLoopEndsEveryStreamAndRefusesLateWork() async throws {
+        let loop = try EventLoop(name: "test-loop")
+        let (left, right) = try await loop.connectedPair()
+        await loop.stop()
+        for connection in [left, right] {
+            var iterator = connection.inbound.makeAsyncIterator()
+            #expect(await iterator.next() == nil)
+            #expect(connection.disconnectReason == .serverShutdown)
+        }
+        left.send([1, 2, 3])
+        await #expect(throws: (any Error).self) { try await loop.connectedPair() }
+    }
+
+    @Test func connectingToAClosedPortFails() async throws {
+        let loop = try EventLoop(name: "test-loop")
+        let listener = try loop.listen(on: try SocketAddress.resolve(host: "127.0.0.1", port: 0)[0], onAccept: { _ in })
+        let address = listener.address
+        listener.close()
+        await #expect(throws: SystemError.self) {
+            _ = try await withDeadline(.seconds(10), waitingFor: "connect to fail") { try await loop.connect(to: address) }
+        }
+        await loop.stop()
+    }
+
+    @Test func listensOnIPv6Loopback() async throws {
+        guard let address = try? SocketAddress.resolve(host: "::1", port: 0).first else { return }
+        let loop = try EventLoop(name: "test-loop")
+        let (accepted, continuation) = AsyncStream.makeStream(of: Connection.self)
+        guard let listener = try? loop.listen(on: address, onAccept: { continuation.yield($0) }) else {
+            await loop.stop()
+            return
+        }
+        #expect(listener.address.description.hasPrefix("[::1]:"))
+        let client = try await loop.connect(to: listener.address)
+        let server = try await withDeadline(.seconds(10), waitingFor: "accept") {
+            var iterator = accepted.makeAsyncIterator()
+            return await iterator.next()
+        }
+        server?.send(Array("hi\n".utf8))
+        #expect(try await read(client, count: 3) == Array("hi\n".utf8))
+        await loop.stop()
+    }
+}
