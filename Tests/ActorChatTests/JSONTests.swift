@@ -70,8 +70,8 @@ import Testing
 }
 
 @Suite struct EnvelopeTests {
-    private func decode(_ text: String) -> Result<ClientRequest, ClientRequest.DecodeFailure> {
-        ClientRequest.decode(Array(text.utf8)[...])
+    private func decode(_ text: String) -> Result<Envelope, Envelope.DecodeFailure> {
+        Envelope.decode(Array(text.utf8)[...])
     }
 
     @Test func decodesAFullRequest() throws {
@@ -103,7 +103,7 @@ import Testing
         let bytes = ServerEvent.message(room: "lobby", from: "ann", text: "hi\nthere", seq: 3, ts: 42).encoded(id: .string("r1"))
         #expect(bytes.last == 0x0A)
         #expect(bytes.dropLast().firstIndex(of: 0x0A) == nil)
-        let frame = try #require(ServerFrame.decode(bytes.dropLast()))
+        let frame = try Envelope.decode(bytes.dropLast()).get()
         #expect(frame.event == "message")
         #expect(frame["text"] == .string("hi\nthere"))
         #expect(frame["seq"]?.integer == 3)
@@ -111,11 +111,11 @@ import Testing
     }
 
     @Test func errorEventsCarryCodeMessageAndDetails() throws {
-        let frame = try #require(ServerFrame.decode(ServerEvent.error(.roomFull(room: "x", limit: 2)).encoded().dropLast()))
+        let frame = try Envelope.decode(ServerEvent.error(.roomFull(room: "x", limit: 2)).encoded().dropLast()).get()
         #expect(frame.errorCode == "room_full")
         #expect(frame["message"] == .string("room 'x' is full (2/2)"))
         #expect(frame["limit"]?.integer == 2)
-        let limited = try #require(ServerFrame.decode(ServerEvent.error(.rateLimited(retryAfterMilliseconds: 250)).encoded().dropLast()))
+        let limited = try Envelope.decode(ServerEvent.error(.rateLimited(retryAfterMilliseconds: 250)).encoded().dropLast()).get()
         #expect(limited["retry_after_ms"]?.integer == 250)
     }
 }

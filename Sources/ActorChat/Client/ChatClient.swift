@@ -31,7 +31,7 @@ public final class ChatClient: Sendable {
             for await chunk in connection.inbound {
                 framer.append(chunk)
                 while let frame = framer.next() {
-                    if case .line(let line) = frame, let decoded = ServerFrame.decode(line) { inbox.push(decoded) }
+                    if case .line(let line) = frame, case .success(let decoded) = Envelope.decode(line) { inbox.push(decoded) }
                 }
                 connection.didConsume(chunk.count)
             }

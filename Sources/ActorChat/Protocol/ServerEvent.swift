@@ -76,19 +76,7 @@ public enum ServerEvent: Sendable, Equatable {
     /// The event as one protocol line, with `id` when it answers a request that carried one.
     public func encoded(id: JSONValue? = nil) -> [UInt8] {
         var writer = JSONWriter()
-        writer.beginObject()
-        writer.key("event")
-        writer.write(name)
-        writer.key("params")
-        writer.beginObject()
-        writeParams(into: &writer)
-        writer.endObject()
-        if let id {
-            writer.key("id")
-            writer.write(id)
-        }
-        writer.endObject()
-        writer.endLine()
+        writer.envelope(event: name, id: id) { writeParams(into: &$0) }
         return writer.bytes
     }
 

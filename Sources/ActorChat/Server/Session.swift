@@ -36,7 +36,7 @@ struct Session {
     private func handle(_ line: ArraySlice<UInt8>, context: inout SessionContext) async {
         // A blank line is a keep-alive for people typing into nc, not an error.
         if line.allSatisfy({ $0 == 0x20 || $0 == 0x09 }) { return }
-        switch ClientRequest.decode(line) {
+        switch Envelope.decode(line) {
         case .failure(let failure):
             connection.send(ServerEvent.error(failure.error).encoded(id: failure.id))
             services.log.log(.info, "error \(failure.error.code) #\(connection.id)")
