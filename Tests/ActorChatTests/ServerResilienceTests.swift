@@ -8,7 +8,10 @@ import Testing
 /// A client that never reads, disconnects mid-room, and graceful shutdown.
 @Suite struct ServerResilienceTests {
     @Test func aClientThatNeverReadsIsCutWhileTheOthersReceiveEverything() async throws {
-        let server = try await TestServer.start { $0.outboundLimitBytes = 128 << 10 }
+        let server = try await TestServer.start {
+            $0.outboundLimitBytes = 128 << 10
+            $0.unlimitedRate()
+        }
         let clients = try await server.members(["sender", "reader"], in: "lobby")
         // The sluggard's own side stops reading at its 64 KiB inbound limit; with a small receive
         // buffer the kernel soon fills too, and the server must cut it rather than queue forever.
@@ -56,7 +59,7 @@ import Testing
     }
 
     @Test func shutdownFlushesQueuedOutputThenSaysServerShutdownToEveryone() async throws {
-        let server = try await TestServer.start()
+        let server = try await TestServer.start { $0.unlimitedRate() }
         let clients = try await server.members(["sender", "reader"], in: "lobby")
         let idle = try await server.client()
         let count = 300

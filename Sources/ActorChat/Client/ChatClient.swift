@@ -31,7 +31,13 @@ public final class ChatClient: Sendable {
             for await chunk in connection.inbound {
                 framer.append(chunk)
                 while let frame = framer.next() {
-                    if case .line(let line) = frame, case .success(let decoded) = Envelope.decode(line) { inbox.push(decoded) }
+                    guard case .line(let line) = frame, case .success(let decoded) = Envelope.decode(line) else { continue }
+                    // The server pings a quiet client; any request answers it.
+                    if decoded.event == "ping" && decoded.id == nil {
+                        connection.send(ClientRequest(event: "ping").encoded())
+                        continue
+                    }
+                    inbox.push(decoded)
                 }
                 connection.didConsume(chunk.count)
             }

@@ -105,8 +105,14 @@ public actor ChatServer {
         limits.writeStallSeconds = configuration.writeStallSeconds
         limits.drainSeconds = configuration.shutdownSeconds
         limits.slowConsumerNotice = ServerEvent.error(.slowConsumer).encoded()
+        limits.idlePingSeconds = configuration.idlePingSeconds
+        limits.idleCloseSeconds = configuration.idleTimeoutSeconds
+        limits.idlePing = ServerEvent.ping.encoded()
+        limits.timeoutNotice = ServerEvent.error(.timeout("no request in time; the connection is closed")).encoded()
         var admission = Admission()
         admission.rejectNotice = ServerEvent.error(.serverFull).encoded()
+        admission.maxConnections = configuration.maxConnections ?? max(1, Self.raiseDescriptorLimit() - Self.reservedDescriptors)
+        admission.maxPerAddress = configuration.maxConnectionsPerAddress
         let log = services.log
         let services = services
         var addresses = try SocketAddress.resolve(host: configuration.host, port: configuration.port)
@@ -134,6 +140,24 @@ public actor ChatServer {
             }
         }
         return listeners
+    }
+}
+
+extension ChatServer {
+    /// Descriptors kept free past the connection limit: listeners, the event loop, logs, and the
+    /// accept that tells a refused client `server_full` instead of failing with EMFILE.
+    static let reservedDescriptors = 64
+
+    /// Raises the soft descriptor limit to the hard one and returns it.
+    static func raiseDescriptorLimit() -> Int {
+        var limit = rlimit()
+        guard getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit) == 0 else { return 1024 }
+        if limit.rlim_cur < limit.rlim_max {
+            var raised = limit
+            raised.rlim_cur = limit.rlim_max
+            if setrlimit(Int32(RLIMIT_NOFILE.rawValue), &raised) == 0 { limit = raised }
+        }
+        return Int(min(limit.rlim_cur, UInt(Int32.max)))
     }
 }
 

@@ -16,6 +16,15 @@ public enum ServerCommandLine {
             .init("output-limit-bytes", value: "bytes", help: "Output queued for one client before it is cut as a slow consumer (default 1048576)."),
             .init("write-stall-seconds", value: "s", help: "Seconds a client may accept no output while some is queued (default 10)."),
             .init("shutdown-seconds", value: "s", help: "Seconds shutdown waits for queued output to be written (default 5)."),
+            .init("login-timeout-seconds", value: "s", help: "Seconds a connection has to log in (default 10)."),
+            .init("login-line-bytes", value: "bytes", help: "Longest line before login (default 1024)."),
+            .init("login-max-lines", value: "n", help: "Requests allowed before login (default 20)."),
+            .init("rate-limit", value: "per-second", help: "Requests per second per connection after the burst (default 10)."),
+            .init("rate-burst", value: "n", help: "Requests a connection may send at once (default 20)."),
+            .init("idle-ping-seconds", value: "s", help: "Quiet seconds before the server pings a client (default 30)."),
+            .init("idle-timeout-seconds", value: "s", help: "Seconds after that ping before a silent client is closed (default 30)."),
+            .init("max-connections", value: "n", help: "Connections at once (default: the descriptor limit less 64)."),
+            .init("max-connections-per-ip", value: "n", help: "Connections at once from one IP address (default 64)."),
             .init("log-level", value: "level", help: "debug, info, warn or error (default info)."),
         ])
 
@@ -33,6 +42,15 @@ public enum ServerCommandLine {
         configuration.outboundLimitBytes = try parsed.integer("output-limit-bytes", in: 4096...(1 << 30)) ?? configuration.outboundLimitBytes
         configuration.writeStallSeconds = try parsed.seconds("write-stall-seconds", in: 0.1...86400) ?? configuration.writeStallSeconds
         configuration.shutdownSeconds = try parsed.seconds("shutdown-seconds", in: 0...3600) ?? configuration.shutdownSeconds
+        configuration.loginTimeoutSeconds = try parsed.seconds("login-timeout-seconds", in: 0.1...86400) ?? configuration.loginTimeoutSeconds
+        configuration.loginLineBytes = try parsed.integer("login-line-bytes", in: 64...(16 << 20)) ?? configuration.loginLineBytes
+        configuration.loginMaxLines = try parsed.integer("login-max-lines", in: 1...1_000_000) ?? configuration.loginMaxLines
+        configuration.ratePerSecond = try parsed.seconds("rate-limit", in: 0.01...1e9) ?? configuration.ratePerSecond
+        configuration.rateBurst = try parsed.integer("rate-burst", in: 1...1_000_000_000) ?? configuration.rateBurst
+        configuration.idlePingSeconds = try parsed.seconds("idle-ping-seconds", in: 0.1...86400) ?? configuration.idlePingSeconds
+        configuration.idleTimeoutSeconds = try parsed.seconds("idle-timeout-seconds", in: 0.1...86400) ?? configuration.idleTimeoutSeconds
+        configuration.maxConnections = try parsed.integer("max-connections", in: 1...10_000_000) ?? configuration.maxConnections
+        configuration.maxConnectionsPerAddress = try parsed.integer("max-connections-per-ip", in: 1...10_000_000) ?? configuration.maxConnectionsPerAddress
         if let label = parsed.value("log-level") {
             guard let level = LogLevel(label: label) else { throw UsageError("--log-level takes debug, info, warn or error, not '\(label)'") }
             configuration.logLevel = level

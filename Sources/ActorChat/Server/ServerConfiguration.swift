@@ -15,6 +15,19 @@ public struct ServerConfiguration: Sendable {
     public var writeStallSeconds = 10.0
     /// How long shutdown waits for queued output to reach clients.
     public var shutdownSeconds = 5.0
+    /// Before login: the time allowed, the longest line and the most lines.
+    public var loginTimeoutSeconds = 10.0
+    public var loginLineBytes = 1024
+    public var loginMaxLines = 20
+    /// Requests per connection: a burst, then a steady rate; over it requests wait.
+    public var rateBurst = 20
+    public var ratePerSecond = 10.0
+    /// Quiet seconds before the server pings a client, and after the ping before it gives up.
+    public var idlePingSeconds = 30.0
+    public var idleTimeoutSeconds = 30.0
+    /// Connections at once; nil: the process's descriptor limit less 64 kept in reserve.
+    public var maxConnections: Int?
+    public var maxConnectionsPerAddress = 64
 
     public init() {}
 }

@@ -6,8 +6,14 @@ struct Session {
     let dispatcher: Dispatcher
 
     func run() async {
+        let configuration = services.configuration
         var context = SessionContext(connection: connection, services: services)
-        var framer = LineFramer(maxLineBytes: services.configuration.maxLineBytes)
+        // Until login, lines are short, few and due within the login timeout: a connection that
+        // never logs in costs little and not for long.
+        var framer = LineFramer(maxLineBytes: min(configuration.loginLineBytes, configuration.maxLineBytes))
+        var linesBeforeLogin = 0
+        var limiter = RateLimiter(burst: configuration.rateBurst, perSecond: configuration.ratePerSecond, now: monotonicNanos())
+        connection.setDeadline(in: configuration.loginTimeoutSeconds)
         services.log.log(.info, "connect \(connection.peer) #\(connection.id)")
         reading: for await chunk in connection.inbound {
             framer.append(chunk)
@@ -17,7 +23,31 @@ struct Session {
                     connection.send(ServerEvent.error(.frameTooLarge(limit: framer.maxLineBytes)).encoded())
                     context.closing = .frameTooLarge
                 case .line(let line):
+                    connection.markActive()
+                    if context.user == nil {
+                        linesBeforeLogin += 1
+                        if linesBeforeLogin > configuration.loginMaxLines {
+                            connection.send(ServerEvent.error(.timeout("log in within \(configuration.loginMaxLines) requests")).encoded())
+                            context.closing = .timeout
+                            break
+                        }
+                    }
+                    if let wait = limiter.reserve(now: monotonicNanos()) {
+                        // Over the rate, requests wait; a client that keeps sending while they wait
+                        // fills its inbound bound and is cut rather than buffered.
+                        if connection.isReadingPaused {
+                            connection.send(ServerEvent.error(.rateLimited(retryAfterMilliseconds: Int(wait / 1_000_000) + 1)).encoded())
+                            context.closing = .rateLimited
+                            break
+                        }
+                        try? await Task.sleep(for: .nanoseconds(wait))
+                    }
+                    let wasLoggedIn = context.user != nil
                     await handle(line, context: &context)
+                    if !wasLoggedIn && context.user != nil {
+                        connection.clearDeadline()
+                        framer.maxLineBytes = configuration.maxLineBytes
+                    }
                 }
                 if context.closing != nil { break reading }
             }

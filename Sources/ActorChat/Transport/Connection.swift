@@ -12,6 +12,10 @@ public final class Connection: Sendable {
     let limits: ConnectionLimits
     let inboundContinuation: AsyncStream<[UInt8]>.Continuation
     let state: Mutex<State>
+    /// When the connection last did something that counts as activity (monotonic ns).
+    let lastActivity: Atomic<UInt64>
+    /// When the connection is closed as `.timeout` unless cleared first (monotonic ns; 0: none).
+    let deadline = Atomic<UInt64>(0)
 
     struct State {
         /// Output not yet handed to the loop; the loop swaps it out whole, so appends never wait for a write.
@@ -33,6 +37,22 @@ public final class Connection: Sendable {
         self.limits = limits
         (inbound, inboundContinuation) = AsyncStream.makeStream(of: [UInt8].self)
         state = Mutex(State())
+        lastActivity = Atomic(monotonicNanos())
+    }
+
+    /// Records activity, which postpones the idle ping and the idle timeout.
+    public func markActive() {
+        lastActivity.store(monotonicNanos(), ordering: .relaxed)
+    }
+
+    /// Closes the connection as `.timeout` (after `timeoutNotice`) once `seconds` pass, unless
+    /// `clearDeadline` comes first. Activity does not postpone it.
+    public func setDeadline(in seconds: Double) {
+        deadline.store(monotonicNanos() + UInt64(seconds * 1e9), ordering: .relaxed)
+    }
+
+    public func clearDeadline() {
+        deadline.store(0, ordering: .relaxed)
     }
 
     /// Queues bytes for the client. Never blocks on the socket; past the outbound limit the

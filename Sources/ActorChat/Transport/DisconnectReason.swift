@@ -22,6 +22,13 @@ public struct ConnectionLimits: Sendable {
     public var drainSeconds = 5.0
     /// Sent, best effort, to a client cut as a slow consumer.
     public var slowConsumerNotice: [UInt8] = []
+    /// Seconds without activity (see `Connection.markActive`) before the loop sends `idlePing`; nil: never.
+    public var idlePingSeconds: Double?
+    /// Seconds after the ping without activity before the connection is closed as `.timeout`.
+    public var idleCloseSeconds = 30.0
+    public var idlePing: [UInt8] = []
+    /// Sent before a connection is closed for `.timeout` (idle, or past its deadline).
+    public var timeoutNotice: [UInt8] = []
 
     public init() {}
 }

@@ -16,6 +16,9 @@ final class LoopDriver {
     private var watched: Set<UInt64> = []
     private var pausedListeners: [(listener: ListenerIO, until: UInt64)] = []
     private var stopping = false
+    /// When the sweep for idle connections and deadlines runs next (four times a second).
+    private var nextSweep: UInt64 = 0
+    private static let sweepNanos: UInt64 = 250_000_000
     private let readBuffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 64 << 10, alignment: 16)
     private let eventCapacity: Int32 = 512
     private let events: UnsafeMutablePointer<epoll_event>
@@ -35,7 +38,9 @@ final class LoopDriver {
 
     func run() {
         while !stopping {
-            let timeout: Int32 = watched.isEmpty && pausedListeners.isEmpty ? -1 : Int32(Self.tickNanos / 1_000_000)
+            let timeout: Int32 =
+                !watched.isEmpty || !pausedListeners.isEmpty ? Int32(Self.tickNanos / 1_000_000)
+                : connections.isEmpty ? -1 : Int32(Self.sweepNanos / 1_000_000)
             let count = epoll_wait(loop.epollFD, events, eventCapacity, timeout)
             if count < 0 {
                 guard errno == EINTR else { fatalError("epoll_wait: \(SystemError("epoll_wait"))") }
@@ -49,6 +54,11 @@ final class LoopDriver {
             for command in batch { perform(command) }
             batch.removeAll(keepingCapacity: true)
             if !watched.isEmpty || !pausedListeners.isEmpty { checkDeadlines() }
+            let now = monotonicNanos()
+            if now >= nextSweep {
+                nextSweep = now + Self.sweepNanos
+                sweepIdleConnections(now: now)
+            }
         }
         for command in loop.closeMailbox() { perform(command) }
         for io in Array(connections.values) { teardown(io, reason: .serverShutdown) }
@@ -270,6 +280,45 @@ final class LoopDriver {
         }
     }
 
+    /// Pings connections that have been quiet, and closes those past their deadline or silent
+    /// after the ping. Costs two atomic loads per connection per sweep.
+    private func sweepIdleConnections(now: UInt64) {
+        for io in Array(connections.values) where io.closeMode == nil {
+            let connection = io.connection
+            let limits = connection.limits
+            let deadline = connection.deadline.load(ordering: .relaxed)
+            if deadline != 0 && now >= deadline {
+                timeOut(io)
+                continue
+            }
+            guard let pingAfter = limits.idlePingSeconds else { continue }
+            let last = connection.lastActivity.load(ordering: .relaxed)
+            if let pinged = io.pingedAt, last < pinged {
+                // The timeout counts from the ping itself, so a coarse sweep never skips the ping.
+                if Double(now - pinged) / 1e9 >= limits.idleCloseSeconds { timeOut(io) }
+            } else if now > last, Double(now - last) / 1e9 >= pingAfter {
+                io.pingedAt = now
+                if connection.enqueue(limits.idlePing) { flush(io) }
+            } else {
+                io.pingedAt = nil
+            }
+        }
+    }
+
+    private func timeOut(_ io: ConnectionIO) {
+        close(io, notice: io.connection.limits.timeoutNotice, reason: .timeout)
+    }
+
+    /// Queues a last frame, records why, and closes once output is written.
+    private func close(_ io: ConnectionIO, notice: [UInt8], reason: DisconnectReason) {
+        _ = io.connection.enqueue(notice)
+        io.connection.state.withLock { state in
+            state.reason = state.reason ?? reason
+            state.closing = true
+        }
+        close(io, mode: .drain)
+    }
+
     // MARK: - Commands
 
     private func perform(_ command: EventLoop.Command) {
@@ -299,14 +348,7 @@ final class LoopDriver {
         case .closeListener(let listener):
             if let io = listeners[listener.id] { closeListener(io) }
         case .closeAll(let notice, let reason):
-            for io in Array(connections.values) {
-                _ = io.connection.enqueue(notice)
-                io.connection.state.withLock { state in
-                    state.reason = state.reason ?? reason
-                    state.closing = true
-                }
-                close(io, mode: .drain)
-            }
+            for io in Array(connections.values) { close(io, notice: notice, reason: reason) }
         case .execute(let work):
             work()
         case .stop:
@@ -395,6 +437,8 @@ final class ConnectionIO {
     var writable = true
     var inputEnded = false
     var lingering = false
+    /// When the idle ping went out; nil while the client has been active since.
+    var pingedAt: UInt64?
     var countsTowardsAdmission = false
     var closeMode: EventLoop.CloseMode?
     var closeDeadline: UInt64?

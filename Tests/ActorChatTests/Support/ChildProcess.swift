@@ -12,9 +12,9 @@ final class ChildProcess: Sendable {
     /// The directory the test bundle was built into, where the executables sit too.
     static let buildDirectory: URL = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().deletingLastPathComponent()
 
-    init(_ executable: String, _ arguments: [String], stdin: FileHandle? = nil, environment: [String: String] = [:]) throws {
+    init(_ executable: String, _ arguments: [String], absolute: Bool = false, stdin: FileHandle? = nil, environment: [String: String] = [:]) throws {
         process = Process()
-        process.executableURL = Self.buildDirectory.appendingPathComponent(executable)
+        process.executableURL = absolute ? URL(fileURLWithPath: executable) : Self.buildDirectory.appendingPathComponent(executable)
         process.arguments = arguments
         process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
         let (changes, notify) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))

@@ -62,6 +62,14 @@ struct TestServer {
     }
 }
 
+extension ServerConfiguration {
+    /// For tests that send faster than a person types.
+    mutating func unlimitedRate() {
+        rateBurst = 1_000_000_000
+        ratePerSecond = 1e9
+    }
+}
+
 extension JSONValue: ExpressibleByStringLiteral {
     public init(stringLiteral value: String) {
         self = .string(value)
