@@ -1,5 +1,12 @@
+import ActorChat
 import Foundation
 
-// The interactive client is being built under its own issue; until then, nc speaks the protocol.
-FileHandle.standardError.write(Data("actor-chat-cli is not built yet: use `nc localhost 7777` and docs/PROTOCOL.md\n".utf8))
-exit(64)
+SignalSource.ignoreBrokenPipes()
+let environment = ProcessInfo.processInfo.environment
+let terminal = isatty(STDIN_FILENO) == 1 && isatty(STDOUT_FILENO) == 1
+let console = ChatCommandLine.Console(
+    out: { FileHandle.standardOutput.write(Data(($0.hasSuffix(": ") ? $0 : $0 + "\n").utf8)) },
+    err: { FileHandle.standardError.write(Data(($0 + "\n").utf8)) },
+    interactive: terminal,
+    color: isatty(STDOUT_FILENO) == 1 && environment["NO_COLOR"] == nil)
+exit(await ChatCommandLine.main(Array(CommandLine.arguments.dropFirst()), environment: environment, console: console))

@@ -77,6 +77,11 @@ public final class ChatClient: Sendable {
         try await inbox.next(timeout: timeout, description: "'\(event)'") { $0.event == event && condition($0) }
     }
 
+    /// The first frame that is not a reply to a request (it has no id): broadcasts and notices.
+    public func nextUnsolicited(timeout: Duration = defaultTimeout) async throws -> ServerFrame {
+        try await inbox.next(timeout: timeout, description: "an event") { $0.id == nil }
+    }
+
     /// Frames received and not taken yet.
     public var queuedFrames: [ServerFrame] { inbox.queued }
 
