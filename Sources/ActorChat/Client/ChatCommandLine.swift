@@ -3,6 +3,7 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import Foundation
 
 /// `actor-chat-cli`: the interactive `join` and the scriptable one-shot commands.
 public enum ChatCommandLine {
@@ -97,6 +98,92 @@ public enum ChatCommandLine {
             }),
     ]
 
+    static let benchSubcommands: [String: Subcommand] = [
+        "bench": Subcommand(arguments: CommandLineArguments(
+            command: "actor-chat-cli bench", abstract: "A load-test worker: simulates clients, driven by commands on stdin (used by loadtest).",
+            options: [
+                .init("scenario", value: "name", help: "One of \(BenchScenario.names.joined(separator: ", "))."),
+                .init("clients", value: "n", help: "Clients in the whole scenario (connections and churn)."),
+                .init("first", value: "index", help: "The first client this worker simulates (default 0)."),
+                .init("count", value: "n", help: "How many clients this worker simulates (default: all)."),
+                .init("host", value: "host", help: "Server host (default 127.0.0.1)."),
+                .init("port", value: "port", help: "Server port (default 7777)."),
+                .init("message-bytes", value: "n", help: "Message text size (default 100)."),
+            ]), run: benchWorker),
+        "loadtest": Subcommand(arguments: CommandLineArguments(
+            command: "actor-chat-cli loadtest", abstract: "Run a load-test scenario against a running server and print the figures.",
+            options: [
+                .init("scenario", value: "name", help: "One of \(BenchScenario.names.joined(separator: ", ")) (default fanout-100)."),
+                .init("rate", value: "msgs/s", help: "Offered messages per second (default: the scenario's)."),
+                .init("seconds", value: "s", help: "Seconds per step (default 10)."),
+                .init("sweep", help: "Raise the rate ×1.25 per step until delivery < 99% or p99 > 200 ms."),
+                .init("workers", value: "n", help: "Worker processes (default 1; more for over 19,000 clients)."),
+                .init("clients", value: "n", help: "Clients, for connections and churn (default 19000 and 200)."),
+                .init("server-pid", value: "pid", help: "The server's pid, to report its CPU and memory."),
+                .init("message-bytes", value: "n", help: "Message text size (default 100)."),
+                .init("json", value: "file", help: "Also write the figures to this file as JSON."),
+                .init("host", value: "host", help: "Server host (default 127.0.0.1)."),
+                .init("port", value: "port", help: "Server port (default 7777)."),
+            ]), run: loadTest),
+    ]
+
+    private static func scenario(_ parsed: CommandLineArguments.Parsed) throws -> BenchScenario {
+        let name = parsed.value("scenario") ?? "fanout-100"
+        guard let scenario = BenchScenario.named(name, clients: try parsed.integer("clients", in: 1...1_000_000)) else {
+            throw UsageError("--scenario takes one of \(BenchScenario.names.joined(separator: ", ")), not '\(name)'")
+        }
+        return scenario
+    }
+
+    private static func benchWorker(_ parsed: CommandLineArguments.Parsed, _ context: Context) async throws -> Int32 {
+        let scenario = try scenario(parsed)
+        let first = try parsed.integer("first", in: 0...1_000_000) ?? 0
+        let count = try parsed.integer("count", in: 0...1_000_000) ?? scenario.clients - first
+        _ = ChatServer.raiseDescriptorLimit()
+        let worker = try BenchWorker(
+            scenario: scenario, indices: first..<(first + count), host: parsed.value("host") ?? "127.0.0.1",
+            port: try parsed.integer("port", in: 1...65535) ?? 7777, messageBytes: try parsed.integer("message-bytes", in: 24...60000) ?? 100)
+        func answer(_ object: JSONObject) {
+            var writer = JSONWriter()
+            writer.write(.object(object))
+            context.console.out(String(decoding: writer.bytes, as: UTF8.self))
+        }
+        if scenario.name != "churn" { try await worker.connectAll() }
+        answer(["ready": .bool(true)])
+        for await line in standardInputLines() {
+            let words = line.split(separator: " ")
+            switch words.first {
+            case "run" where words.count == 3:
+                let figures = await worker.run(rate: Double(words[1]) ?? 0, seconds: Double(words[2]) ?? 0)
+                answer(["step": figures.json])
+            case "churn" where words.count == 2:
+                let (logins, errors) = await worker.churn(seconds: Double(words[1]) ?? 0, concurrency: max(1, count))
+                answer(["logins": .number(String(logins)), "errors": .number(String(errors))])
+            default:
+                await worker.stop()
+                return 0
+            }
+        }
+        await worker.stop()
+        return 0
+    }
+
+    private static func loadTest(_ parsed: CommandLineArguments.Parsed, _ context: Context) async throws -> Int32 {
+        var options = LoadTest.Options(scenario: try scenario(parsed))
+        options.host = parsed.value("host") ?? "127.0.0.1"
+        options.port = try parsed.integer("port", in: 1...65535) ?? 7777
+        options.rate = try parsed.seconds("rate", in: 0...1e9)
+        options.seconds = try parsed.seconds("seconds", in: 0.1...3600) ?? 10
+        options.sweep = parsed.flag("sweep")
+        options.workers = try parsed.integer("workers", in: 1...64) ?? 1
+        options.messageBytes = try parsed.integer("message-bytes", in: 24...60000) ?? 100
+        options.serverPID = try parsed.integer("server-pid", in: 1...Int(Int32.max)).map { Int32($0) }
+        options.jsonPath = parsed.value("json")
+        let executable = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
+        _ = try await LoadTest(options: options, say: context.console.out).run(executable: executable)
+        return 0
+    }
+
     public static var usage: String {
         """
         OVERVIEW: The ActorChat client: chat in a room, or script the server.
@@ -111,6 +198,8 @@ public enum ChatCommandLine {
           send ROOM TEXT...     Send one message
           close ROOM            Close a room (creator or admin)
           logs                  Print the server's recent log lines (admin)
+          loadtest              Run a load-test scenario (see scripts/loadtest.sh)
+          bench                 A load-test worker (started by loadtest)
 
           See 'actor-chat-cli <subcommand> --help' for a subcommand's options.
         """
@@ -122,7 +211,7 @@ public enum ChatCommandLine {
             (arguments.isEmpty ? console.err : console.out)(usage)
             return arguments.isEmpty ? 64 : 0
         }
-        guard let subcommand = subcommands[name] else {
+        guard let subcommand = subcommands[name] ?? benchSubcommands[name] else {
             console.err("error: unknown subcommand '\(name)'\n\n\(usage)")
             return 64
         }

@@ -33,6 +33,12 @@ public enum JSONValue: Sendable, Equatable {
     }
 }
 
+extension JSONValue: ExpressibleByStringLiteral {
+    public init(stringLiteral value: String) {
+        self = .string(value)
+    }
+}
+
 /// A JSON object with its members in order. Keys are compared byte for byte, never by Unicode
 /// canonical equivalence, so a look-alike key is a different key.
 public struct JSONObject: Sendable, Equatable, ExpressibleByDictionaryLiteral {

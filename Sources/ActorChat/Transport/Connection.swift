@@ -11,6 +11,9 @@ public final class Connection: Sendable {
     let loop: EventLoop
     let limits: ConnectionLimits
     let inboundContinuation: AsyncStream<[UInt8]>.Continuation
+    /// When set, inbound bytes go to this handler on the loop thread instead of `inbound`: no copy,
+    /// no task hop, and no backpressure (the handler must keep up). Nil marks the end of input.
+    let readHandler: (@Sendable (UnsafeRawBufferPointer?) -> Void)?
     let state: Mutex<State>
     /// When the connection last did something that counts as activity (monotonic ns).
     let lastActivity: Atomic<UInt64>
@@ -29,8 +32,12 @@ public final class Connection: Sendable {
         var reason: DisconnectReason?
     }
 
-    init(id: UInt64, fd: Int32, peer: SocketAddress, loop: EventLoop, limits: ConnectionLimits) {
+    init(
+        id: UInt64, fd: Int32, peer: SocketAddress, loop: EventLoop, limits: ConnectionLimits,
+        readHandler: (@Sendable (UnsafeRawBufferPointer?) -> Void)? = nil
+    ) {
         self.id = id
+        self.readHandler = readHandler
         self.fd = fd
         self.peer = peer
         self.loop = loop

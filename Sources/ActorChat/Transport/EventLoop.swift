@@ -104,10 +104,14 @@ public final class EventLoop: Sendable {
         return listener
     }
 
-    /// Connects to `address` and returns once the TCP handshake has completed.
-    public func connect(to address: SocketAddress, limits: ConnectionLimits = ConnectionLimits()) async throws -> Connection {
+    /// Connects to `address` and returns once the TCP handshake has completed. With `onRead`, input
+    /// goes to that handler on the loop thread rather than to `inbound` (see `Connection.readHandler`).
+    public func connect(
+        to address: SocketAddress, limits: ConnectionLimits = ConnectionLimits(),
+        onRead: (@Sendable (UnsafeRawBufferPointer?) -> Void)? = nil
+    ) async throws -> Connection {
         let fd = try Socket.connect(to: address)
-        let connection = Connection(id: makeID(), fd: fd, peer: address, loop: self, limits: limits)
+        let connection = Connection(id: makeID(), fd: fd, peer: address, loop: self, limits: limits, readHandler: onRead)
         try await withCheckedThrowingContinuation { continuation in
             post(.register(connection, connecting: continuation))
         }

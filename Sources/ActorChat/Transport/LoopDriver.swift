@@ -131,6 +131,11 @@ final class LoopDriver {
                 if discardBudget == 0 { return }
                 continue
             }
+            if let handler = connection.readHandler {
+                handler(UnsafeRawBufferPointer(rebasing: readBuffer[0..<count]))
+                if !untilDrained && count < readBuffer.count { return }
+                continue
+            }
             let chunk = Array(UnsafeRawBufferPointer(rebasing: readBuffer[0..<count]))
             let paused = connection.state.withLock { state -> Bool in
                 state.inboundQueued += count
@@ -143,8 +148,10 @@ final class LoopDriver {
     }
 
     private func endInput(_ io: ConnectionIO) {
+        guard !io.inputEnded else { return }
         io.inputEnded = true
         io.connection.inboundContinuation.finish()
+        io.connection.readHandler?(nil)
     }
 
     // MARK: - Output
@@ -252,7 +259,7 @@ final class LoopDriver {
             state.pending = []
             state.inFlight = 0
         }
-        connection.inboundContinuation.finish()
+        endInput(io)
         io.connecting?.resume(throwing: SystemError("connect", code: ECONNABORTED))
         io.connecting = nil
         Glibc.close(connection.fd)

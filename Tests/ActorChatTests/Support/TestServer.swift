@@ -70,12 +70,6 @@ extension ServerConfiguration {
     }
 }
 
-extension JSONValue: ExpressibleByStringLiteral {
-    public init(stringLiteral value: String) {
-        self = .string(value)
-    }
-}
-
 /// Expects `body` to fail with the server error `code`.
 func expectError(_ code: String, sourceLocation: SourceLocation = #_sourceLocation, _ body: () async throws -> Void) async {
     do {

@@ -1,0 +1,169 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import Synchronization
+
+/// One simulated client of a `BenchWorker`. Its input is scanned on the loop thread, line by line,
+/// for the few markers the load test needs; nothing is decoded as JSON.
+final class BenchClient: Sendable {
+    let index: Int
+    let room: String
+    private let worker: BenchTally
+    /// The tail of a line split across reads, and reused scratch for this chunk's latencies.
+    /// Only the loop thread touches it; the Mutex is uncontended and satisfies Sendable.
+    private let scratch = Mutex<(carry: [UInt8], latencies: [UInt64])>(([], []))
+    private let connection = Mutex<Connection?>(nil)
+
+    init(index: Int, room: String, tally: BenchTally) {
+        self.index = index
+        self.room = room
+        worker = tally
+    }
+
+    func attach(_ connection: Connection) {
+        self.connection.withLock { $0 = connection }
+    }
+
+    var attached: Connection? { connection.withLock { $0 } }
+
+    func consume(_ bytes: UnsafeRawBufferPointer?) {
+        guard let bytes else {
+            worker.disconnected()
+            return
+        }
+        var tally = BenchTally.Chunk()
+        let now = monotonicNanos()
+        scratch.withLock { scratch in
+            scratch.latencies.removeAll(keepingCapacity: true)
+            var start = 0
+            while start < bytes.count, let found = memchr(bytes.baseAddress! + start, 0x0A, bytes.count - start) {
+                let newline = bytes.baseAddress!.distance(to: UnsafeRawPointer(found))
+                if scratch.carry.isEmpty {
+                    scan(UnsafeRawBufferPointer(rebasing: bytes[start..<newline]), now: now, into: &tally, latencies: &scratch.latencies)
+                } else {
+                    scratch.carry.append(contentsOf: bytes[start..<newline])
+                    let line = scratch.carry
+                    scratch.carry.removeAll(keepingCapacity: true)
+                    line.withUnsafeBytes { scan($0, now: now, into: &tally, latencies: &scratch.latencies) }
+                }
+                start = newline + 1
+            }
+            scratch.carry.append(contentsOf: bytes[start...])
+            worker.add(tally, latencies: scratch.latencies)
+        }
+        if tally.pings > 0 { attached?.send(ClientRequest(event: "ping").encoded()) }
+    }
+
+    private static let message = Array(#"{"event":"message""#.utf8)
+    private static let joined = Array(#"{"event":"joined""#.utf8)
+    private static let welcome = Array(#"{"event":"welcome""#.utf8)
+    private static let error = Array(#"{"event":"error","params":{"code":""#.utf8)
+    private static let ping = Array(#"{"event":"ping""#.utf8)
+    private static let textMarker = Array(#""text":""#.utf8)
+
+    private func scan(_ line: UnsafeRawBufferPointer, now: UInt64, into tally: inout BenchTally.Chunk, latencies: inout [UInt64]) {
+        if Self.has(line, prefix: Self.message) {
+            // The text is "SENDNS|SENDER|padding": the intended send time and who sent it.
+            guard var cursor = Self.end(of: Self.textMarker, in: line) else { return }
+            let sentAt = Self.number(line, &cursor)
+            cursor += 1
+            let sender = Self.number(line, &cursor)
+            if sender != UInt64(index) {
+                tally.received += 1
+                latencies.append(now > sentAt ? now - sentAt : 0)
+            }
+        } else if Self.has(line, prefix: Self.joined) {
+            tally.joined += 1
+        } else if Self.has(line, prefix: Self.welcome) {
+            tally.welcomed += 1
+        } else if Self.has(line, prefix: Self.error) {
+            let codeStart = Self.error.count
+            let codeEnd = line[codeStart...].firstIndex(of: UInt8(ascii: "\"")) ?? line.count
+            tally.errors.append(String(decoding: line[codeStart..<codeEnd], as: UTF8.self))
+        } else if Self.has(line, prefix: Self.ping) {
+            tally.pings += 1
+        }
+    }
+
+    private static func has(_ line: UnsafeRawBufferPointer, prefix: [UInt8]) -> Bool {
+        line.count >= prefix.count && prefix.withUnsafeBytes { memcmp(line.baseAddress!, $0.baseAddress!, prefix.count) == 0 }
+    }
+
+    /// The offset just past the first occurrence of `marker` in `line`.
+    private static func end(of marker: [UInt8], in line: UnsafeRawBufferPointer) -> Int? {
+        guard let base = line.baseAddress, line.count >= marker.count else { return nil }
+        var offset = 0
+        while offset + marker.count <= line.count {
+            guard let found = memchr(base + offset, Int32(marker[0]), line.count - marker.count + 1 - offset) else { return nil }
+            let position = base.distance(to: UnsafeRawPointer(found))
+            if marker.withUnsafeBytes({ memcmp(base + position, $0.baseAddress!, marker.count) }) == 0 { return position + marker.count }
+            offset = position + 1
+        }
+        return nil
+    }
+
+    private static func number(_ line: UnsafeRawBufferPointer, _ cursor: inout Int) -> UInt64 {
+        var value: UInt64 = 0
+        while cursor < line.count, (0x30...0x39).contains(line[cursor]) {
+            value = value &* 10 &+ UInt64(line[cursor] - 0x30)
+            cursor += 1
+        }
+        return value
+    }
+}
+
+/// A worker's running totals, updated once per chunk read.
+final class BenchTally: Sendable {
+    struct Chunk {
+        var received = 0
+        var joined = 0
+        var welcomed = 0
+        var pings = 0
+        var errors: [String] = []
+    }
+
+    struct Totals {
+        var received = 0
+        var joined = 0
+        var welcomed = 0
+        var disconnects = 0
+        var errors: [String: Int] = [:]
+        var histogram = LatencyHistogram()
+        /// Resumed once `joined` reaches `target`.
+        var joinWaiter: (target: Int, continuation: CheckedContinuation<Void, Never>)?
+    }
+
+    let totals = Mutex(Totals())
+
+    func add(_ chunk: Chunk, latencies: [UInt64]) {
+        let waiter = totals.withLock { totals -> CheckedContinuation<Void, Never>? in
+            totals.received += chunk.received
+            totals.joined += chunk.joined
+            totals.welcomed += chunk.welcomed
+            for code in chunk.errors { totals.errors[code, default: 0] += 1 }
+            for latency in latencies { totals.histogram.record(nanos: latency) }
+            guard let waiter = totals.joinWaiter, totals.joined >= waiter.target else { return nil }
+            totals.joinWaiter = nil
+            return waiter.continuation
+        }
+        waiter?.resume()
+    }
+
+    func disconnected() {
+        totals.withLock { $0.disconnects += 1 }
+    }
+
+    /// Returns once `count` joins have been confirmed.
+    func waitForJoins(_ count: Int) async {
+        await withCheckedContinuation { continuation in
+            let done = totals.withLock { totals -> Bool in
+                if totals.joined >= count { return true }
+                totals.joinWaiter = (count, continuation)
+                return false
+            }
+            if done { continuation.resume() }
+        }
+    }
+}

@@ -1,0 +1,41 @@
+/// A load-test scenario: who connects, which rooms they join, and who sends.
+public struct BenchScenario: Sendable, Equatable {
+    public let name: String
+    public let clients: Int
+    /// Members per room; clients fill rooms in order.
+    public let roomSize: Int
+    /// Clients that send, spread over the rooms; nil: every client.
+    public let senders: Int?
+    /// Rates are offered messages per second for the whole scenario.
+    public let defaultRate: Double
+
+    public var rooms: Int { (clients + roomSize - 1) / roomSize }
+
+    /// Deliveries each message should make: to every member of its room but the sender.
+    public var deliveriesPerMessage: Int { roomSize - 1 }
+
+    public static func named(_ name: String, clients: Int? = nil) -> BenchScenario? {
+        switch name {
+        case "fanout-100": BenchScenario(name: name, clients: 100, roomSize: 100, senders: 10, defaultRate: 10_000)
+        case "fanout-1000": BenchScenario(name: name, clients: 1000, roomSize: 1000, senders: 10, defaultRate: 1000)
+        case "rooms": BenchScenario(name: name, clients: 1000, roomSize: 10, senders: nil, defaultRate: 50_000)
+        case "connections":
+            BenchScenario(name: name, clients: clients ?? 19_000, roomSize: max(1, ((clients ?? 19_000) + 99) / 100), senders: 0, defaultRate: 0)
+        case "churn": BenchScenario(name: name, clients: clients ?? 200, roomSize: 1000, senders: nil, defaultRate: 0)
+        default: nil
+        }
+    }
+
+    public static let names = ["fanout-100", "fanout-1000", "rooms", "connections", "churn"]
+
+    /// The room client `index` joins.
+    public func room(of index: Int) -> String { "bench-\(index / roomSize)" }
+
+    /// Whether client `index` sends: senders are spread evenly over the clients.
+    public func sends(_ index: Int) -> Bool {
+        guard let senders else { return true }
+        guard senders > 0 else { return false }
+        let stride = max(1, clients / senders)
+        return index % stride == 0 && index / stride < senders
+    }
+}

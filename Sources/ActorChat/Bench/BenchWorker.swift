@@ -1,0 +1,200 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import Foundation
+import Synchronization
+
+/// Many simulated clients in one process, all on one event loop. Senders send on a fixed schedule,
+/// not when replies come, and stamp each message with its intended send time, so a slow server
+/// shows as latency instead of as a politely lowered rate (no coordinated omission).
+public final class BenchWorker: Sendable {
+    public let scenario: BenchScenario
+    /// The clients this worker simulates, by scenario-wide index.
+    public let indices: Range<Int>
+    private let address: SocketAddress
+    private let loop: EventLoop
+    private let tally = BenchTally()
+    private let clients = Mutex<[BenchClient]>([])
+    private let textPadding: String
+
+    public init(scenario: BenchScenario, indices: Range<Int>, host: String, port: Int, messageBytes: Int = 100) throws {
+        self.scenario = scenario
+        self.indices = indices
+        address = try SocketAddress.resolve(host: host, port: port)[0]
+        loop = try EventLoop(name: "bench-io")
+        textPadding = String(repeating: "x", count: max(0, messageBytes - 24))
+    }
+
+    /// Connects every client, logs it in and joins its room; returns once the server confirmed all joins.
+    public func connectAll(concurrency: Int = 256) async throws {
+        var limits = ConnectionLimits()
+        limits.outboundBytes = 64 << 20
+        let created = indices.map { BenchClient(index: $0, room: scenario.room(of: $0), tally: tally) }
+        clients.withLock { $0 = created }
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            var next = created.makeIterator()
+            func start(_ client: BenchClient) {
+                group.addTask { [address, loop, limits] in
+                    let connection = try await loop.connect(to: address, limits: limits) { client.consume($0) }
+                    client.attach(connection)
+                    connection.send(ClientRequest(event: "login", params: ["name": .string("bench\(client.index)")]).encoded())
+                    connection.send(ClientRequest(event: "join", params: ["room": .string(client.room)]).encoded())
+                }
+            }
+            for _ in 0..<concurrency { if let client = next.next() { start(client) } }
+            while try await group.next() != nil {
+                if let client = next.next() { start(client) }
+            }
+        }
+        await tally.waitForJoins(created.count)
+    }
+
+    /// Offers `rate` messages per second from this worker's senders for `seconds`, then waits for
+    /// deliveries to stop arriving (at most `drainSeconds`) and reports.
+    public func run(rate: Double, seconds: Double, drainSeconds: Double = 5) async -> BenchStepFigures {
+        let senders = clients.withLock { $0.filter { scenario.sends($0.index) } }
+        let before = tally.totals.withLock { totals -> (received: Int, disconnects: Int, errors: Int) in
+            totals.histogram = LatencyHistogram()
+            return (totals.received, totals.disconnects, totals.errors.values.reduce(0, +))
+        }
+        let usageBefore = Self.cpuSeconds()
+        let sent = senders.isEmpty || rate <= 0 ? 0 : await send(from: senders, rate: rate, seconds: seconds)
+        // Drain: until nothing new arrives for half a second, or the drain time is up.
+        var last = tally.totals.withLock { $0.received }
+        let drainEnd = ContinuousClock.now + .seconds(drainSeconds)
+        while ContinuousClock.now < drainEnd {
+            try? await Task.sleep(for: .milliseconds(500))
+            let now = tally.totals.withLock { $0.received }
+            if now == last { break }
+            last = now
+        }
+        return tally.totals.withLock { totals in
+            BenchStepFigures(
+                sent: sent, received: totals.received - before.received, histogram: totals.histogram,
+                errors: totals.errors.values.reduce(0, +) - before.errors, disconnects: totals.disconnects - before.disconnects,
+                generatorCPUSeconds: Self.cpuSeconds() - usageBefore, seconds: seconds)
+        }
+    }
+
+    /// Clients connecting, logging in, joining, sending, leaving and disconnecting, `concurrency`
+    /// at a time, for `seconds`. Returns the logins completed and the failures.
+    public func churn(seconds: Double, concurrency: Int) async -> (logins: Int, errors: Int) {
+        let end = ContinuousClock.now + .seconds(seconds)
+        let room = scenario.room(of: indices.lowerBound)
+        return await withTaskGroup(of: (Int, Int).self) { group in
+            for lane in 0..<concurrency {
+                group.addTask { [address, loop, indices] in
+                    var logins = 0, errors = 0, round = 0
+                    while ContinuousClock.now < end {
+                        round += 1
+                        do {
+                            let connection = try await loop.connect(to: address)
+                            let client = ChatClient(connection: connection)
+                            defer { client.close() }
+                            try await client.login("churn\(indices.lowerBound)-\(lane)-\(round)")
+                            logins += 1
+                            try await client.request("join", ["room": .string(room)])
+                            try await client.request("send", ["room": .string(room), "text": "churning"])
+                            try await client.request("leave", ["room": .string(room)])
+                        } catch {
+                            errors += 1
+                        }
+                    }
+                    return (logins, errors)
+                }
+            }
+            return await group.reduce((0, 0)) { ($0.0 + $1.0, $0.1 + $1.1) }
+        }
+    }
+
+    /// Error codes seen so far, with counts (for diagnosing a failed run).
+    public var errorCodes: [String: Int] { tally.totals.withLock { $0.errors } }
+
+    public func stop() async {
+        await loop.stop()
+    }
+
+    /// The sending schedule runs on a thread of its own: message i is due at start + i/rate,
+    /// and one that is late is still sent (late), carrying the time it was due.
+    private func send(from senders: [BenchClient], rate: Double, seconds: Double) async -> Int {
+        let padding = textPadding
+        return await withCheckedContinuation { continuation in
+            Thread {
+                let interval = 1e9 / rate
+                let start = monotonicNanos()
+                let end = start + UInt64(seconds * 1e9)
+                var sent = 0
+                while true {
+                    let due = start + UInt64(Double(sent) * interval)
+                    if due >= end { break }
+                    let now = monotonicNanos()
+                    if due > now {
+                        var pause = timespec(tv_sec: Int((due - now) / 1_000_000_000), tv_nsec: Int((due - now) % 1_000_000_000))
+                        nanosleep(&pause, nil)
+                        continue
+                    }
+                    let sender = senders[sent % senders.count]
+                    let text = "\(due)|\(sender.index)|\(padding)"
+                    sender.attached?.send(ClientRequest(event: "send", params: ["room": .string(sender.room), "text": .string(text)]).encoded())
+                    sent += 1
+                }
+                continuation.resume(returning: sent)
+            }.start()
+        }
+    }
+
+    static func cpuSeconds() -> Double {
+        var usage = rusage()
+        getrusage(RUSAGE_SELF.rawValue, &usage)
+        return Double(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) + Double(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6
+    }
+}
+
+/// What one worker measured in one step.
+public struct BenchStepFigures: Sendable {
+    public var sent: Int
+    public var received: Int
+    public var histogram: LatencyHistogram
+    public var errors: Int
+    public var disconnects: Int
+    public var generatorCPUSeconds: Double
+    public var seconds: Double
+
+    public var json: JSONValue {
+        .object([
+            "sent": .number(String(sent)), "received": .number(String(received)), "latency": histogram.json,
+            "errors": .number(String(errors)), "disconnects": .number(String(disconnects)),
+            "generator_cpu_s": .number(String(generatorCPUSeconds)), "seconds": .number(String(seconds)),
+        ])
+    }
+
+    public init(sent: Int, received: Int, histogram: LatencyHistogram, errors: Int, disconnects: Int, generatorCPUSeconds: Double, seconds: Double) {
+        self.sent = sent
+        self.received = received
+        self.histogram = histogram
+        self.errors = errors
+        self.disconnects = disconnects
+        self.generatorCPUSeconds = generatorCPUSeconds
+        self.seconds = seconds
+    }
+
+    public init?(json: JSONValue) {
+        guard let object = json.object, let histogram = object["latency"].flatMap(LatencyHistogram.init(json:)) else { return nil }
+        func number(_ key: String) -> Double { object[key].flatMap { if case .number(let n) = $0 { Double(n) } else { nil } } ?? 0 }
+        self.init(
+            sent: Int(number("sent")), received: Int(number("received")), histogram: histogram, errors: Int(number("errors")),
+            disconnects: Int(number("disconnects")), generatorCPUSeconds: number("generator_cpu_s"), seconds: number("seconds"))
+    }
+
+    /// Adds another worker's figures for the same step.
+    public mutating func merge(_ other: BenchStepFigures) {
+        sent += other.sent
+        received += other.received
+        histogram.merge(other.histogram)
+        errors += other.errors
+        disconnects += other.disconnects
+        generatorCPUSeconds += other.generatorCPUSeconds
+    }
+}

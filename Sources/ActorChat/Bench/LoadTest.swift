@@ -1,0 +1,188 @@
+import Foundation
+
+/// Runs a scenario with worker processes against a running server and reports one table:
+/// per step the offered rate, expected and achieved deliveries, latency percentiles, errors,
+/// disconnects, the server's CPU and peak memory, and the generator's own CPU.
+public struct LoadTest: Sendable {
+    public struct Options: Sendable {
+        public var scenario: BenchScenario
+        public var host = "127.0.0.1"
+        public var port = 7777
+        public var serverPID: Int32?
+        /// Offered messages per second for the whole scenario; nil: the scenario's default.
+        public var rate: Double?
+        public var seconds = 10.0
+        public var sweep = false
+        public var workers = 1
+        public var messageBytes = 100
+        public var jsonPath: String?
+
+        public init(scenario: BenchScenario) {
+            self.scenario = scenario
+        }
+    }
+
+    /// One row of the table.
+    public struct Step: Sendable {
+        public var offered: Double
+        public var figures: BenchStepFigures
+        public var deliveriesPerMessage: Int
+        public var serverCPUSeconds: Double
+        public var serverPeakRSS: Int
+
+        public var expectedPerSecond: Double { Double(figures.sent * deliveriesPerMessage) / figures.seconds }
+        public var achievedPerSecond: Double { Double(figures.received) / figures.seconds }
+        public var ratio: Double { figures.sent == 0 ? 1 : Double(figures.received) / Double(figures.sent * deliveriesPerMessage) }
+        public var passes: Bool { ratio >= 0.99 && figures.histogram.percentile(0.99) <= 200 && figures.disconnects == 0 }
+    }
+
+    public let options: Options
+    private let say: @Sendable (String) -> Void
+
+    public init(options: Options, say: @escaping @Sendable (String) -> Void) {
+        self.options = options
+        self.say = say
+    }
+
+    public func run(executable: URL) async throws -> JSONObject {
+        let scenario = options.scenario
+        let sampler = options.serverPID.map(ServerSampler.init(pid:))
+        let memoryBefore = sampler?.memory().resident ?? 0
+        try await createRooms()
+        say("scenario \(scenario.name): \(scenario.clients) clients in \(scenario.rooms) room(s) of \(scenario.roomSize), \(options.workers) worker process(es)")
+        let started = ContinuousClock.now
+        var workers: [WorkerProcess] = []
+        defer { workers.forEach { $0.finish() } }
+        let share = (scenario.clients + options.workers - 1) / options.workers
+        for worker in 0..<options.workers {
+            let first = worker * share
+            let count = max(0, min(share, scenario.clients - first))
+            workers.append(try WorkerProcess(executable: executable, arguments: [
+                "bench", "--scenario", scenario.name, "--clients", String(scenario.clients), "--first", String(first), "--count", String(count),
+                "--host", options.host, "--port", String(options.port), "--message-bytes", String(options.messageBytes),
+            ]))
+        }
+        for worker in workers { _ = try await worker.nextObject() }
+        let connectSeconds = (ContinuousClock.now - started).seconds
+        let memoryAfter = sampler?.memory().resident ?? 0
+        say(String(format: "connected, logged in and joined %d clients in %.2f s (%.0f per second)",
+                   scenario.clients, connectSeconds, Double(scenario.clients) / connectSeconds))
+        var result: JSONObject = [
+            "scenario": .string(scenario.name), "clients": .number(String(scenario.clients)),
+            "connect_seconds": .number(String(connectSeconds)), "workers": .number(String(options.workers)),
+        ]
+        switch scenario.name {
+        case "connections":
+            let perClient = scenario.clients > 0 ? (memoryAfter - memoryBefore) / scenario.clients : 0
+            say("server RSS: \(memoryBefore / 1024) KiB before, \(memoryAfter / 1024) KiB after: \(perClient) bytes per idle client")
+            result["server_rss_before"] = .number(String(memoryBefore))
+            result["server_rss_after"] = .number(String(memoryAfter))
+            result["server_rss_per_client"] = .number(String(perClient))
+        case "churn":
+            let cpuBefore = sampler?.cpuSeconds() ?? 0
+            for worker in workers { worker.send("churn \(options.seconds)") }
+            var logins = 0, errors = 0
+            for worker in workers {
+                let answer = try await worker.nextObject()
+                logins += answer["logins"]?.integer ?? 0
+                errors += answer["errors"]?.integer ?? 0
+            }
+            let cpu = (sampler?.cpuSeconds() ?? 0) - cpuBefore
+            say(String(format: "churn: %d logins in %.1f s: %.0f logins per second, %d errors, server CPU %.2f s", logins, options.seconds, Double(logins) / options.seconds, errors, cpu))
+            result["logins_per_second"] = .number(String(Double(logins) / options.seconds))
+            result["errors"] = .number(String(errors))
+        default:
+            let steps = try await runSteps(workers: workers, sampler: sampler)
+            result["steps"] = .array(steps.map(Self.json))
+            if options.sweep {
+                let sustained = steps.last(where: \.passes)
+                say("sustained capacity: \(sustained.map { Self.count($0.achievedPerSecond) } ?? "none") deliveries/s (the last step with ratio ≥ 0.99, p99 ≤ 200 ms, no disconnects)")
+                result["sustained_deliveries_per_second"] = .number(String(sustained?.achievedPerSecond ?? 0))
+            }
+        }
+        if let path = options.jsonPath {
+            var writer = JSONWriter()
+            writer.write(.object(result))
+            writer.endLine()
+            try Data(writer.bytes).write(to: URL(fileURLWithPath: path))
+        }
+        return result
+    }
+
+    private func runSteps(workers: [WorkerProcess], sampler: ServerSampler?) async throws -> [Step] {
+        let scenario = options.scenario
+        var rate = options.rate ?? scenario.defaultRate
+        var steps: [Step] = []
+        say("step  offered/s  expected/s  achieved/s  ratio    p50ms   p90ms   p99ms  p99.9ms   maxms  errors  disc  srvCPU  srvRSS  genCPU")
+        for index in 1... {
+            say("step \(index): offering \(Self.count(rate)) messages/s for \(options.seconds) s…")
+            let cpuBefore = sampler?.cpuSeconds() ?? 0
+            for worker in workers { worker.send("run \(rate / Double(workers.count)) \(options.seconds)") }
+            var figures: BenchStepFigures?
+            for worker in workers {
+                let answer = try await worker.nextObject()
+                guard let step = answer["step"].flatMap(BenchStepFigures.init(json:)) else { throw LoadTestError.workerExited }
+                if figures == nil { figures = step } else { figures?.merge(step) }
+            }
+            guard let figures else { break }
+            let step = Step(
+                offered: rate, figures: figures, deliveriesPerMessage: scenario.deliveriesPerMessage,
+                serverCPUSeconds: (sampler?.cpuSeconds() ?? 0) - cpuBefore, serverPeakRSS: sampler?.memory().peak ?? 0)
+            steps.append(step)
+            say(row(index, step))
+            guard options.sweep, step.passes, index < 40 else { break }
+            rate *= 1.25
+        }
+        return steps
+    }
+
+    private func row(_ index: Int, _ step: Step) -> String {
+        let h = step.figures.histogram
+        return String(
+            format: "%4d %10@ %11@ %11@ %6.3f %8.2f %7.2f %7.2f %8.2f %7.1f %7d %5d %6.1fs %5dMB %6.1fs", index,
+            Self.count(step.offered), Self.count(step.expectedPerSecond), Self.count(step.achievedPerSecond), step.ratio,
+            h.percentile(0.5), h.percentile(0.9), h.percentile(0.99), h.percentile(0.999), Double(h.maxNanos) / 1e6,
+            step.figures.errors, step.figures.disconnects, step.serverCPUSeconds, step.serverPeakRSS >> 20, step.figures.generatorCPUSeconds)
+    }
+
+    private static func json(_ step: Step) -> JSONValue {
+        let h = step.figures.histogram
+        func number(_ value: Double) -> JSONValue { .number(String(format: "%.3f", value)) }
+        return .object([
+            "offered_msgs_per_s": number(step.offered), "expected_deliveries_per_s": number(step.expectedPerSecond),
+            "achieved_deliveries_per_s": number(step.achievedPerSecond), "delivery_ratio": number(step.ratio),
+            "p50_ms": number(h.percentile(0.5)), "p90_ms": number(h.percentile(0.9)), "p99_ms": number(h.percentile(0.99)),
+            "p999_ms": number(h.percentile(0.999)), "max_ms": number(Double(h.maxNanos) / 1e6),
+            "errors": .number(String(step.figures.errors)), "disconnects": .number(String(step.figures.disconnects)),
+            "server_cpu_s": number(step.serverCPUSeconds), "server_peak_rss_bytes": .number(String(step.serverPeakRSS)),
+            "generator_cpu_s": number(step.figures.generatorCPUSeconds), "sent": .number(String(step.figures.sent)),
+            "received": .number(String(step.figures.received)),
+        ])
+    }
+
+    static func count(_ value: Double) -> String {
+        value >= 1e6 ? String(format: "%.2fM", value / 1e6) : value >= 1e3 ? String(format: "%.1fk", value / 1e3) : String(format: "%.0f", value)
+    }
+
+    /// The scenario's rooms, made by a setup client (an existing room is fine).
+    private func createRooms() async throws {
+        let scenario = options.scenario
+        let setup: ChatClient
+        do {
+            setup = try await ChatClient.connect(host: options.host, port: options.port)
+        } catch {
+            throw LoadTestError.noServer("no server at \(options.host):\(options.port): \(error)")
+        }
+        defer { setup.close() }
+        try await setup.login("bench-setup-\(UInt32.random(in: 0...UInt32.max))")
+        for room in 0..<scenario.rooms {
+            do {
+                try await setup.request("create_room", ["room": .string("bench-\(room)"), "limit": .number(String(scenario.roomSize))])
+            } catch ClientError.server(code: "room_exists", _) {}
+        }
+    }
+}
+
+extension Duration {
+    var seconds: Double { Double(components.seconds) + Double(components.attoseconds) / 1e18 }
+}

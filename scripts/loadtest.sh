@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Builds release binaries, starts a server on loopback with the load test's limits, runs a scenario
+# and prints one table. Every argument goes to `actor-chat-cli loadtest`, for example:
+#   scripts/loadtest.sh --scenario fanout-100 --sweep
+#   scripts/loadtest.sh --scenario rooms --rate 100000 --seconds 10 --json figures.json
+#   scripts/loadtest.sh --scenario connections --clients 19000
+#   scripts/loadtest.sh --scenario churn --seconds 10
+set -euo pipefail
+cd "$(dirname "$0")/.."
+swift build -c release >&2
+bin=.build/release
+out=$(mktemp)
+trap 'kill "$server" 2>/dev/null; wait "$server" 2>/dev/null; rm -f "$out"' EXIT
+
+# A load test is one heavy client per address: per-client rate and per-IP limits would measure themselves.
+limits=(--rate-limit 1000000000 --rate-burst 1000000000 --max-connections-per-ip 1000000
+        --max-rooms 100000 --max-room-limit 1000000 --idle-ping-seconds 3600 --log-level warn)
+echo "loadtest: server limits raised for load: ${limits[*]}" >&2
+"$bin/actor-chat-server" --host 127.0.0.1 --port 0 "${limits[@]}" </dev/null >"$out" &
+server=$!
+for _ in $(seq 100); do grep -q "listening on" "$out" && break; sleep 0.1; done
+port=$(grep -o 'listening on 127.0.0.1:[0-9]*' "$out" | cut -d: -f2)
+[ -n "$port" ] || { echo "loadtest: the server did not start" >&2; exit 1; }
+echo "loadtest: server pid $server on 127.0.0.1:$port; $(nproc) cores, $(uname -m), $(date -u +%Y-%m-%dT%H:%MZ)" >&2
+"$bin/actor-chat-cli" loadtest --host 127.0.0.1 --port "$port" --server-pid "$server" "$@"
