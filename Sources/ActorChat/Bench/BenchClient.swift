@@ -144,7 +144,9 @@ final class BenchTally: Sendable {
             totals.welcomed += chunk.welcomed
             for code in chunk.errors { totals.errors[code, default: 0] += 1 }
             for latency in latencies { totals.histogram.record(nanos: latency) }
-            guard let waiter = totals.joinWaiter, totals.joined >= waiter.target else { return nil }
+            // A refused join counts as settled too: the wait ends and the worker reports the refusals.
+            let settled = totals.joined + totals.errors.values.reduce(0, +)
+            guard let waiter = totals.joinWaiter, settled >= waiter.target else { return nil }
             totals.joinWaiter = nil
             return waiter.continuation
         }
@@ -155,11 +157,11 @@ final class BenchTally: Sendable {
         totals.withLock { $0.disconnects += 1 }
     }
 
-    /// Returns once `count` joins have been confirmed.
+    /// Returns once `count` joins have been confirmed or refused.
     func waitForJoins(_ count: Int) async {
         await withCheckedContinuation { continuation in
             let done = totals.withLock { totals -> Bool in
-                if totals.joined >= count { return true }
+                if totals.joined + totals.errors.values.reduce(0, +) >= count { return true }
                 totals.joinWaiter = (count, continuation)
                 return false
             }

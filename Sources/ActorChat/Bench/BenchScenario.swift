@@ -28,8 +28,11 @@ public struct BenchScenario: Sendable, Equatable {
 
     public static let names = ["fanout-100", "fanout-1000", "rooms", "connections", "churn"]
 
+    /// Names this run's rooms, so runs against one server never meet each other's rooms.
+    public var runID = "bench"
+
     /// The room client `index` joins.
-    public func room(of index: Int) -> String { "bench-\(index / roomSize)" }
+    public func room(of index: Int) -> String { "\(runID)-\(index / roomSize)" }
 
     /// Whether client `index` sends: senders are spread evenly over the clients.
     public func sends(_ index: Int) -> Bool {

@@ -49,6 +49,8 @@ public final class BenchWorker: Sendable {
             }
         }
         await tally.waitForJoins(created.count)
+        let joined = tally.totals.withLock { $0.joined }
+        guard joined == created.count else { throw BenchError.joinsRefused(joined: joined, of: created.count, errors: errorCodes) }
     }
 
     /// Offers `rate` messages per second from this worker's senders for `seconds`, then waits for
@@ -149,6 +151,17 @@ public final class BenchWorker: Sendable {
         var usage = rusage()
         getrusage(RUSAGE_SELF.rawValue, &usage)
         return Double(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) + Double(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6
+    }
+}
+
+public enum BenchError: Error, CustomStringConvertible {
+    case joinsRefused(joined: Int, of: Int, errors: [String: Int])
+
+    public var description: String {
+        switch self {
+        case .joinsRefused(let joined, let total, let errors):
+            "only \(joined) of \(total) clients could join; server errors: \(errors.map { "\($0.key) ×\($0.value)" }.sorted().joined(separator: ", "))"
+        }
     }
 }
 

@@ -60,6 +60,7 @@ public struct LoadTest: Sendable {
             workers.append(try WorkerProcess(executable: executable, arguments: [
                 "bench", "--scenario", scenario.name, "--clients", String(scenario.clients), "--first", String(first), "--count", String(count),
                 "--host", options.host, "--port", String(options.port), "--message-bytes", String(options.messageBytes),
+                "--run-id", scenario.runID,
             ]))
         }
         for worker in workers { _ = try await worker.nextObject() }
@@ -177,7 +178,7 @@ public struct LoadTest: Sendable {
         try await setup.login("bench-setup-\(UInt32.random(in: 0...UInt32.max))")
         for room in 0..<scenario.rooms {
             do {
-                try await setup.request("create_room", ["room": .string("bench-\(room)"), "limit": .number(String(scenario.roomSize))])
+                try await setup.request("create_room", ["room": .string(scenario.room(of: room * scenario.roomSize)), "limit": .number(String(scenario.roomSize))])
             } catch ClientError.server(code: "room_exists", _) {}
         }
     }

@@ -109,6 +109,7 @@ public enum ChatCommandLine {
                 .init("host", value: "host", help: "Server host (default 127.0.0.1)."),
                 .init("port", value: "port", help: "Server port (default 7777)."),
                 .init("message-bytes", value: "n", help: "Message text size (default 100)."),
+                .init("run-id", value: "id", help: "The prefix of this run's room names."),
             ]), run: benchWorker),
         "loadtest": Subcommand(arguments: CommandLineArguments(
             command: "actor-chat-cli loadtest", abstract: "Run a load-test scenario against a running server and print the figures.",
@@ -129,9 +130,10 @@ public enum ChatCommandLine {
 
     private static func scenario(_ parsed: CommandLineArguments.Parsed) throws -> BenchScenario {
         let name = parsed.value("scenario") ?? "fanout-100"
-        guard let scenario = BenchScenario.named(name, clients: try parsed.integer("clients", in: 1...1_000_000)) else {
+        guard var scenario = BenchScenario.named(name, clients: try parsed.integer("clients", in: 1...1_000_000)) else {
             throw UsageError("--scenario takes one of \(BenchScenario.names.joined(separator: ", ")), not '\(name)'")
         }
+        scenario.runID = parsed.value("run-id") ?? "bench\(String(UInt32.random(in: 0...UInt32.max), radix: 36))"
         return scenario
     }
 

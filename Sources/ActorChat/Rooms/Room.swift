@@ -38,7 +38,9 @@ struct Room {
         members.removeAll { $0.userID == userID }
     }
 
-    mutating func nextSeq() -> Int {
+    /// The next message's sequence number, or nil (and no change) when `userID` is not a member.
+    mutating func nextSeq(ifMember userID: Int) -> Int? {
+        guard contains(userID) else { return nil }
         seq += 1
         return seq
     }

@@ -134,10 +134,9 @@ public actor RoomManager {
     public func send(text: String, to name: String, userID: Int, replyID: JSONValue?) throws(ChatError) {
         let user = try user(userID)
         let key = Names.key(name)
-        guard var room = rooms[key] else { throw .roomNotFound(name) }
-        guard room.contains(userID) else { throw .notMember(room: room.name, user: nil) }
-        let seq = room.nextSeq()
-        rooms[key] = room
+        guard let room = rooms[key] else { throw .roomNotFound(name) }
+        // Bumped in place; `room` shares the member list, which stays unchanged, so nothing is copied.
+        guard let seq = rooms[key]?.nextSeq(ifMember: userID) else { throw .notMember(room: room.name, user: nil) }
         messagesIn += 1
         broadcast(.message(room: room.name, from: user.info.name, text: text, seq: seq, ts: Self.now()), to: room.members)
         if let replyID {

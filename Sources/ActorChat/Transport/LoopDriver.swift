@@ -188,6 +188,7 @@ final class LoopDriver {
             switch result {
             case .done(let written):
                 io.writeOffset += written
+                io.wroteSinceSweep = true
                 progressed = true
             case .wouldBlock:
                 io.writable = false
@@ -293,6 +294,7 @@ final class LoopDriver {
         for io in Array(connections.values) where io.closeMode == nil {
             let connection = io.connection
             let limits = connection.limits
+            releaseIdleBuffers(io)
             let deadline = connection.deadline.load(ordering: .relaxed)
             if deadline != 0 && now >= deadline {
                 timeOut(io)
@@ -309,6 +311,18 @@ final class LoopDriver {
             } else {
                 io.pingedAt = nil
             }
+        }
+    }
+
+    /// A connection that wrote nothing since the last sweep gives back its output buffers, so idle
+    /// clients cost no buffer memory while busy ones keep reusing theirs.
+    private func releaseIdleBuffers(_ io: ConnectionIO) {
+        defer { io.wroteSinceSweep = false }
+        guard !io.wroteSinceSweep, io.writeOffset == io.writeBuffer.count, io.writeBuffer.capacity > 0 else { return }
+        io.writeBuffer = []
+        io.writeOffset = 0
+        io.connection.state.withLock { state in
+            if state.pending.isEmpty { state.pending = [] }
         }
     }
 
@@ -444,6 +458,7 @@ final class ConnectionIO {
     var writable = true
     var inputEnded = false
     var lingering = false
+    var wroteSinceSweep = false
     /// When the idle ping went out; nil while the client has been active since.
     var pingedAt: UInt64?
     var countsTowardsAdmission = false

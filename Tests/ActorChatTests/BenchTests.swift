@@ -1,0 +1,67 @@
+import Testing
+@testable import ActorChat
+
+@Suite struct LatencyHistogramTests {
+    @Test func percentilesMergeAndJSON() throws {
+        var histogram = LatencyHistogram()
+        for micros in 1...1000 { histogram.record(nanos: UInt64(micros) * 1000) }
+        #expect(histogram.total == 1000)
+        #expect(abs(histogram.percentile(0.5) - 0.5) <= 0.0101, "within one 10 µs bucket")
+        #expect(abs(histogram.percentile(0.99) - 0.99) <= 0.0101, "within one 10 µs bucket")
+        #expect(histogram.percentile(1) == 1.0)
+        var other = LatencyHistogram()
+        other.record(nanos: 20_000_000_000)
+        histogram.merge(other)
+        #expect(histogram.total == 1001)
+        #expect(histogram.maxNanos == 20_000_000_000)
+        #expect(LatencyHistogram(json: histogram.json) == histogram)
+    }
+
+    @Test func scenariosSpreadSendersAndRooms() throws {
+        let fanout = try #require(BenchScenario.named("fanout-100"))
+        #expect((0..<100).filter(fanout.sends).count == 10)
+        #expect(fanout.deliveriesPerMessage == 99)
+        let rooms = try #require(BenchScenario.named("rooms"))
+        #expect(rooms.rooms == 100)
+        #expect(rooms.room(of: 19) == "bench-1")
+        #expect(BenchScenario.named("nope") == nil)
+    }
+}
+
+@Suite struct BenchWorkerTests {
+    @Test func aSmallFanoutDeliversAndCountsExactly() async throws {
+        let server = try await TestServer.start {
+            $0.unlimitedRate()
+            $0.maxConnectionsPerAddress = 1000
+        }
+        var scenario = try #require(BenchScenario.named("fanout-100"))
+        scenario.runID = "t"
+        let setup = try await server.client("setup")
+        try await setup.request("create_room", ["room": "t-0", "limit": .number("100")])
+        let worker = try BenchWorker(scenario: scenario, indices: 0..<100, host: "127.0.0.1", port: server.port)
+        try await worker.connectAll()
+        let figures = await worker.run(rate: 400, seconds: 0.5)
+        #expect(figures.sent == 200)
+        #expect(figures.received == figures.sent * 99)
+        #expect(figures.histogram.total == figures.received)
+        #expect(figures.errors == 0)
+        #expect(figures.disconnects == 0)
+        await worker.stop()
+        await server.stop()
+    }
+
+    @Test func refusedJoinsEndTheWaitWithAnError() async throws {
+        let server = try await TestServer.start {
+            $0.unlimitedRate()
+            $0.maxConnectionsPerAddress = 1000
+        }
+        var scenario = try #require(BenchScenario.named("fanout-100"))
+        scenario.runID = "small"
+        let setup = try await server.client("setup")
+        try await setup.request("create_room", ["room": "small-0", "limit": .number("10")])
+        let worker = try BenchWorker(scenario: scenario, indices: 0..<20, host: "127.0.0.1", port: server.port)
+        await #expect(throws: BenchError.self) { try await worker.connectAll() }
+        await worker.stop()
+        await server.stop()
+    }
+}
