@@ -28,6 +28,28 @@ import Testing
     }
 }
 
+@Suite struct BenchClientTests {
+    @Test func countsLossesDuplicatesAndReordersInSeq() {
+        let tally = BenchTally()
+        let client = BenchClient(index: 7, room: "r", tally: tally)
+        func message(_ seq: Int, from sender: Int = 1) -> String {
+            #"{"event":"message","params":{"room":"r","from":"b","text":"123|\#(sender)|xx","seq":\#(seq),"ts":1}}"# + "\n"
+        }
+        let stream = [1, 2, 4, 4, 3, 5].map { message($0) }.joined() + #"{"event":"joined","params":{}}"# + "\n" + message(6, from: 7)
+        let bytes = Array(stream.utf8)
+        // Split mid-line, so lines carried across reads are scanned too.
+        bytes[..<50].withUnsafeBytes { client.consume($0) }
+        bytes[50...].withUnsafeBytes { client.consume($0) }
+        let totals = tally.totals.withLock { $0 }
+        #expect(totals.losses == 1)
+        #expect(totals.duplicates == 1)
+        #expect(totals.reorders == 1)
+        #expect(totals.received == 6)
+        #expect(totals.joined == 1)
+        #expect(totals.histogram.total == 6)
+    }
+}
+
 @Suite struct BenchWorkerTests {
     @Test func aSmallFanoutDeliversAndCountsExactly() async throws {
         let server = try await TestServer.start {

@@ -13,7 +13,7 @@ final class BenchClient: Sendable {
     private let worker: BenchTally
     /// The tail of a line split across reads, and reused scratch for this chunk's latencies.
     /// Only the loop thread touches it; the Mutex is uncontended and satisfies Sendable.
-    private let scratch = Mutex<(carry: [UInt8], latencies: [UInt64])>(([], []))
+    private let scratch = Mutex<(carry: [UInt8], latencies: [UInt64], lastSeq: UInt64)>(([], [], 0))
     private let connection = Mutex<Connection?>(nil)
 
     init(index: Int, room: String, tally: BenchTally) {
@@ -41,12 +41,12 @@ final class BenchClient: Sendable {
             while start < bytes.count, let found = memchr(bytes.baseAddress! + start, 0x0A, bytes.count - start) {
                 let newline = bytes.baseAddress!.distance(to: UnsafeRawPointer(found))
                 if scratch.carry.isEmpty {
-                    scan(UnsafeRawBufferPointer(rebasing: bytes[start..<newline]), now: now, into: &tally, latencies: &scratch.latencies)
+                    scan(UnsafeRawBufferPointer(rebasing: bytes[start..<newline]), now: now, into: &tally, latencies: &scratch.latencies, lastSeq: &scratch.lastSeq)
                 } else {
                     scratch.carry.append(contentsOf: bytes[start..<newline])
                     let line = scratch.carry
                     scratch.carry.removeAll(keepingCapacity: true)
-                    line.withUnsafeBytes { scan($0, now: now, into: &tally, latencies: &scratch.latencies) }
+                    line.withUnsafeBytes { scan($0, now: now, into: &tally, latencies: &scratch.latencies, lastSeq: &scratch.lastSeq) }
                 }
                 start = newline + 1
             }
@@ -62,8 +62,11 @@ final class BenchClient: Sendable {
     private static let error = Array(#"{"event":"error","params":{"code":""#.utf8)
     private static let ping = Array(#"{"event":"ping""#.utf8)
     private static let textMarker = Array(#""text":""#.utf8)
+    private static let seqMarker = Array(#""seq":"#.utf8)
 
-    private func scan(_ line: UnsafeRawBufferPointer, now: UInt64, into tally: inout BenchTally.Chunk, latencies: inout [UInt64]) {
+    private func scan(
+        _ line: UnsafeRawBufferPointer, now: UInt64, into tally: inout BenchTally.Chunk, latencies: inout [UInt64], lastSeq: inout UInt64
+    ) {
         if Self.has(line, prefix: Self.message) {
             // The text is "SENDNS|SENDER|padding": the intended send time and who sent it.
             guard var cursor = Self.end(of: Self.textMarker, in: line) else { return }
@@ -73,6 +76,18 @@ final class BenchClient: Sendable {
             if sender != UInt64(index) {
                 tally.received += 1
                 latencies.append(now > sentAt ? now - sentAt : 0)
+            }
+            // The delivery promise: every message of the room, once, in seq order, no gaps.
+            guard let seqStart = Self.end(of: Self.seqMarker, in: UnsafeRawBufferPointer(rebasing: line[cursor...])) else { return }
+            var seqCursor = cursor + seqStart
+            let seq = Self.number(line, &seqCursor)
+            if seq == lastSeq {
+                tally.duplicates += 1
+            } else if seq < lastSeq {
+                tally.reorders += 1
+            } else {
+                tally.losses += Int(seq - lastSeq - 1)
+                lastSeq = seq
             }
         } else if Self.has(line, prefix: Self.joined) {
             tally.joined += 1
@@ -121,6 +136,9 @@ final class BenchTally: Sendable {
         var joined = 0
         var welcomed = 0
         var pings = 0
+        var losses = 0
+        var duplicates = 0
+        var reorders = 0
         var errors: [String] = []
     }
 
@@ -129,6 +147,9 @@ final class BenchTally: Sendable {
         var joined = 0
         var welcomed = 0
         var disconnects = 0
+        var losses = 0
+        var duplicates = 0
+        var reorders = 0
         var errors: [String: Int] = [:]
         var histogram = LatencyHistogram()
         /// Resumed once `joined` reaches `target`.
@@ -142,6 +163,9 @@ final class BenchTally: Sendable {
             totals.received += chunk.received
             totals.joined += chunk.joined
             totals.welcomed += chunk.welcomed
+            totals.losses += chunk.losses
+            totals.duplicates += chunk.duplicates
+            totals.reorders += chunk.reorders
             for code in chunk.errors { totals.errors[code, default: 0] += 1 }
             for latency in latencies { totals.histogram.record(nanos: latency) }
             // A refused join counts as settled too: the wait ends and the worker reports the refusals.

@@ -57,10 +57,11 @@ public final class BenchWorker: Sendable {
     /// deliveries to stop arriving (at most `drainSeconds`) and reports.
     public func run(rate: Double, seconds: Double, drainSeconds: Double = 5) async -> BenchStepFigures {
         let senders = clients.withLock { $0.filter { scenario.sends($0.index) } }
-        let before = tally.totals.withLock { totals -> (received: Int, disconnects: Int, errors: Int) in
-            totals.histogram = LatencyHistogram()
-            return (totals.received, totals.disconnects, totals.errors.values.reduce(0, +))
+        let before = tally.totals.withLock { totals -> BenchTally.Totals in
+            defer { totals.histogram = LatencyHistogram() }
+            return totals
         }
+        let errorsBefore = before.errors.values.reduce(0, +)
         let usageBefore = Self.cpuSeconds()
         let sent = senders.isEmpty || rate <= 0 ? 0 : await send(from: senders, rate: rate, seconds: seconds)
         // Drain: until nothing new arrives for half a second, or the drain time is up.
@@ -75,8 +76,9 @@ public final class BenchWorker: Sendable {
         return tally.totals.withLock { totals in
             BenchStepFigures(
                 sent: sent, received: totals.received - before.received, histogram: totals.histogram,
-                errors: totals.errors.values.reduce(0, +) - before.errors, disconnects: totals.disconnects - before.disconnects,
-                generatorCPUSeconds: Self.cpuSeconds() - usageBefore, seconds: seconds)
+                errors: totals.errors.values.reduce(0, +) - errorsBefore, disconnects: totals.disconnects - before.disconnects,
+                losses: totals.losses - before.losses, duplicates: totals.duplicates - before.duplicates,
+                reorders: totals.reorders - before.reorders, generatorCPUSeconds: Self.cpuSeconds() - usageBefore, seconds: seconds)
         }
     }
 
@@ -172,6 +174,10 @@ public struct BenchStepFigures: Sendable {
     public var histogram: LatencyHistogram
     public var errors: Int
     public var disconnects: Int
+    /// Sequence numbers skipped, seen twice, and seen out of order, summed over receivers.
+    public var losses: Int
+    public var duplicates: Int
+    public var reorders: Int
     public var generatorCPUSeconds: Double
     public var seconds: Double
 
@@ -179,16 +185,23 @@ public struct BenchStepFigures: Sendable {
         .object([
             "sent": .number(String(sent)), "received": .number(String(received)), "latency": histogram.json,
             "errors": .number(String(errors)), "disconnects": .number(String(disconnects)),
+            "losses": .number(String(losses)), "duplicates": .number(String(duplicates)), "reorders": .number(String(reorders)),
             "generator_cpu_s": .number(String(generatorCPUSeconds)), "seconds": .number(String(seconds)),
         ])
     }
 
-    public init(sent: Int, received: Int, histogram: LatencyHistogram, errors: Int, disconnects: Int, generatorCPUSeconds: Double, seconds: Double) {
+    public init(
+        sent: Int, received: Int, histogram: LatencyHistogram, errors: Int, disconnects: Int, losses: Int = 0, duplicates: Int = 0,
+        reorders: Int = 0, generatorCPUSeconds: Double, seconds: Double
+    ) {
         self.sent = sent
         self.received = received
         self.histogram = histogram
         self.errors = errors
         self.disconnects = disconnects
+        self.losses = losses
+        self.duplicates = duplicates
+        self.reorders = reorders
         self.generatorCPUSeconds = generatorCPUSeconds
         self.seconds = seconds
     }
@@ -198,7 +211,8 @@ public struct BenchStepFigures: Sendable {
         func number(_ key: String) -> Double { object[key].flatMap { if case .number(let n) = $0 { Double(n) } else { nil } } ?? 0 }
         self.init(
             sent: Int(number("sent")), received: Int(number("received")), histogram: histogram, errors: Int(number("errors")),
-            disconnects: Int(number("disconnects")), generatorCPUSeconds: number("generator_cpu_s"), seconds: number("seconds"))
+            disconnects: Int(number("disconnects")), losses: Int(number("losses")), duplicates: Int(number("duplicates")),
+            reorders: Int(number("reorders")), generatorCPUSeconds: number("generator_cpu_s"), seconds: number("seconds"))
     }
 
     /// Adds another worker's figures for the same step.
@@ -208,6 +222,9 @@ public struct BenchStepFigures: Sendable {
         histogram.merge(other.histogram)
         errors += other.errors
         disconnects += other.disconnects
+        losses += other.losses
+        duplicates += other.duplicates
+        reorders += other.reorders
         generatorCPUSeconds += other.generatorCPUSeconds
     }
 }

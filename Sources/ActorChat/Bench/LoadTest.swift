@@ -13,6 +13,8 @@ public struct LoadTest: Sendable {
         public var rate: Double?
         public var seconds = 10.0
         public var sweep = false
+        /// Judge the delivery promise: no loss, duplicate or reorder, every delivery made, nobody cut.
+        public var soak = false
         public var workers = 1
         public var messageBytes = 100
         public var jsonPath: String?
@@ -95,6 +97,18 @@ public struct LoadTest: Sendable {
         default:
             let steps = try await runSteps(workers: workers, sampler: sampler)
             result["steps"] = .array(steps.map(Self.json))
+            if options.soak, let step = steps.last {
+                let memoryEnd = sampler?.memory().resident ?? 0
+                let figures = step.figures
+                say("soak: \(figures.losses) lost, \(figures.duplicates) duplicated, \(figures.reorders) reordered, delivery ratio \(step.ratio), \(figures.disconnects) disconnected, \(figures.errors) errors")
+                say("soak: server RSS \(memoryAfter / 1024) KiB at the start, \(memoryEnd / 1024) KiB at the end")
+                result["server_rss_start"] = .number(String(memoryAfter))
+                result["server_rss_end"] = .number(String(memoryEnd))
+                guard figures.losses == 0, figures.duplicates == 0, figures.reorders == 0, step.ratio == 1, figures.disconnects == 0, figures.errors == 0 else {
+                    throw LoadTestError.promiseBroken
+                }
+                say("soak: passed")
+            }
             if options.sweep {
                 let sustained = steps.last(where: \.passes)
                 say("sustained capacity: \(sustained.map { Self.count($0.achievedPerSecond) } ?? "none") deliveries/s (the last step with ratio ≥ 0.99, p99 ≤ 200 ms, no disconnects)")
@@ -157,6 +171,8 @@ public struct LoadTest: Sendable {
             "errors": .number(String(step.figures.errors)), "disconnects": .number(String(step.figures.disconnects)),
             "server_cpu_s": number(step.serverCPUSeconds), "server_peak_rss_bytes": .number(String(step.serverPeakRSS)),
             "generator_cpu_s": number(step.figures.generatorCPUSeconds), "sent": .number(String(step.figures.sent)),
+            "losses": .number(String(step.figures.losses)), "duplicates": .number(String(step.figures.duplicates)),
+            "reorders": .number(String(step.figures.reorders)),
             "received": .number(String(step.figures.received)),
         ])
     }

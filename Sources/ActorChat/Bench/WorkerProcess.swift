@@ -64,11 +64,13 @@ final class WorkerProcess {
 public enum LoadTestError: Error, CustomStringConvertible {
     case workerExited
     case noServer(String)
+    case promiseBroken
 
     public var description: String {
         switch self {
         case .workerExited: "a load-test worker exited early (see its error output above)"
         case .noServer(let reason): reason
+        case .promiseBroken: "the delivery promise was broken (see the soak line above)"
         }
     }
 }

@@ -118,6 +118,7 @@ public enum ChatCommandLine {
                 .init("rate", value: "msgs/s", help: "Offered messages per second (default: the scenario's)."),
                 .init("seconds", value: "s", help: "Seconds per step (default 10)."),
                 .init("sweep", help: "Raise the rate ×1.25 per step until delivery < 99% or p99 > 200 ms."),
+                .init("soak", help: "Check the delivery promise (no loss, duplicate or reorder); exit 1 if broken."),
                 .init("workers", value: "n", help: "Worker processes (default 1; more for over 19,000 clients)."),
                 .init("clients", value: "n", help: "Clients, for connections and churn (default 19000 and 200)."),
                 .init("server-pid", value: "pid", help: "The server's pid, to report its CPU and memory."),
@@ -177,6 +178,7 @@ public enum ChatCommandLine {
         options.rate = try parsed.seconds("rate", in: 0...1e9)
         options.seconds = try parsed.seconds("seconds", in: 0.1...3600) ?? 10
         options.sweep = parsed.flag("sweep")
+        options.soak = parsed.flag("soak")
         options.workers = try parsed.integer("workers", in: 1...64) ?? 1
         options.messageBytes = try parsed.integer("message-bytes", in: 24...60000) ?? 100
         options.serverPID = try parsed.integer("server-pid", in: 1...Int(Int32.max)).map { Int32($0) }
