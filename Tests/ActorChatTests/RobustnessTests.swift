@@ -31,6 +31,7 @@ import Testing
 
     @Test func beforeLoginLinesAreShortAndFew() async throws {
         let server = try await ServerProcess.start(["--login-max-lines", "3"])
+        let baseline = server.descriptorCount
         let long = try await server.rawConnection()
         long.send(Array(#"{"event":"ping","params":{"pad":""#.utf8) + [UInt8](repeating: 0x78, count: 2000) + Array("\"}}\n".utf8))
         #expect(try await LineReader.frames(untilClosed: long).map(\.errorCode) == ["frame_too_large"])
@@ -43,7 +44,9 @@ import Testing
         let client = try await server.client("long")
         try await client.request("join", ["room": "lobby"])
         try await client.request("send", ["room": "lobby", "text": .string(String(repeating: "y", count: 3000))])
+        client.close()
         try await server.expectAlive()
+        try await server.expectDescriptors(backTo: baseline)
         try await server.stop()
     }
 
@@ -111,12 +114,15 @@ import Testing
             admitted = (try? await candidate.request("ping")) != nil ? candidate : nil
         }
         #expect(admitted != nil)
+        clients.forEach { $0.close() }
+        admitted?.close()
         try await server.stop()
     }
 
     @Test func descriptorExhaustionDoesNotSpinAndRecovers() async throws {
         // The connection limit is set above what the descriptor limit allows, so accept really hits EMFILE.
         let server = try await ServerProcess.start(["--max-connections", "100000", "--max-connections-per-ip", "100000"], ulimit: 64)
+        let baseline = server.descriptorCount
         var held: [Connection] = []
         for _ in 0..<80 { held.append(try await server.rawConnection()) }
         let paused = try await server.child.waitForOutput(containing: "accept paused", inStderr: true)
@@ -129,6 +135,7 @@ import Testing
         let pauses = server.child.stderr.components(separatedBy: "accept paused").count
         // Backing off 100 ms per pause: a busy loop would log thousands.
         #expect(pauses - pausesBefore < 100)
+        try await server.expectDescriptors(backTo: baseline)
         try await server.stop()
     }
 
@@ -188,6 +195,44 @@ import Testing
         doomed = []
         sender.close()
         reader.close()
+        try await server.expectAlive()
+        try await server.expectDescriptors(backTo: baseline)
+        try await server.stop()
+    }
+
+    @Test func aClientThatAcceptsNoOutputIsCutAtTheWriteStallLimit() async throws {
+        // The output limit is far away, so only the stall rule can cut the sluggard.
+        let server = try await ServerProcess.start([
+            "--write-stall-seconds", "0.5", "--output-limit-bytes", "268435456", "--rate-burst", "100000000", "--rate-limit", "100000000",
+        ])
+        let baseline = server.descriptorCount
+        // The watcher sits in a quiet room the sluggard is also in; the flood comes from a sender
+        // that throws its own input away, so nobody but the sluggard stops reading.
+        let watcher = try await server.client("watcher")
+        try await watcher.request("create_room", ["room": "quiet", "limit": .number("5")])
+        try await watcher.request("join", ["room": "quiet"])
+        var limits = ConnectionLimits()
+        limits.inboundBytes = 4096
+        let sluggard = try await server.rawConnection(limits: limits)
+        try Socket.setOption(sluggard.fd, SOL_SOCKET, SO_RCVBUF, 4096)
+        sluggard.send(ClientRequest(event: "login", params: ["name": "stalled"]).encoded())
+        sluggard.send(ClientRequest(event: "join", params: ["room": "quiet"]).encoded())
+        sluggard.send(ClientRequest(event: "join", params: ["room": "lobby"]).encoded())
+        _ = try await watcher.next("user_joined")
+        let address = try SocketAddress.resolve(host: "127.0.0.1", port: server.port)[0]
+        var senderLimits = ConnectionLimits()
+        senderLimits.outboundBytes = 64 << 20
+        let sender = try await EventLoop.shared.connect(to: address, limits: senderLimits) { _ in }
+        sender.send(ClientRequest(event: "login", params: ["name": "flooder"]).encoded())
+        sender.send(ClientRequest(event: "join", params: ["room": "lobby"]).encoded())
+        // Enough to fill the kernel's buffers (a few MB on loopback), then silence.
+        let line = ClientRequest(event: "send", params: ["room": "lobby", "text": .string(String(repeating: "z", count: 4000))]).encoded()
+        for _ in 0..<3000 { sender.send(line) }
+        let left = try await watcher.next("user_left", timeout: .seconds(30)) { $0["user"] == "stalled" }
+        #expect(left["reason"] == "slow_consumer")
+        watcher.close()
+        sender.close(.clientClosed, flush: false)
+        sluggard.close(.clientClosed, flush: false)
         try await server.expectAlive()
         try await server.expectDescriptors(backTo: baseline)
         try await server.stop()

@@ -76,11 +76,11 @@ import Testing
         await #expect(throws: ClientError.closed) { try await idle.next("anything") }
     }
 
-    @Test func theServerRefusesConnectionsAfterShutdown() async throws {
+    @Test func shutdownIsIdempotentAndFinal() async throws {
         let server = try await TestServer.start()
-        let port = server.port
         await server.stop()
-        await #expect(throws: (any Error).self) { try await ChatClient.connect(host: "127.0.0.1", port: port) }
+        await server.server.shutdown()
+        await #expect(throws: ServerError.self) { try await server.server.start() }
     }
 
     @Test func manyClientsComeAndGoWithoutLeakingMembership() async throws {

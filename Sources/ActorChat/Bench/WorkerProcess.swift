@@ -1,5 +1,4 @@
 import Foundation
-import Synchronization
 
 /// An `actor-chat-cli bench` worker in a child process, driven by lines on its stdin and answering
 /// with JSON lines on its stdout. Used from one task: commands go to every worker first, then the
@@ -19,24 +18,17 @@ final class WorkerProcess {
         process.standardOutput = stdout
         input = stdin.fileHandleForWriting
         let (stream, continuation) = AsyncStream.makeStream(of: String.self)
-        let pending = Mutex<[UInt8]>([])
-        stdout.fileHandleForReading.readabilityHandler = { handle in
-            let data = handle.availableData
-            if data.isEmpty {
-                handle.readabilityHandler = nil
-                continuation.finish()
-                return
-            }
-            let complete = pending.withLock { buffer -> [String] in
+        let chunks = PipeReader.chunks(of: stdout.fileHandleForReading)
+        Task {
+            var buffer: [UInt8] = []
+            for await data in chunks {
                 buffer.append(contentsOf: data)
-                var lines: [String] = []
                 while let newline = buffer.firstIndex(of: 0x0A) {
-                    lines.append(String(decoding: buffer[..<newline], as: UTF8.self))
+                    continuation.yield(String(decoding: buffer[..<newline], as: UTF8.self))
                     buffer.removeSubrange(...newline)
                 }
-                return lines
             }
-            complete.forEach { continuation.yield($0) }
+            continuation.finish()
         }
         lines = stream.makeAsyncIterator()
         try process.run()

@@ -57,23 +57,22 @@ public final class EventLoop: Sendable {
 
     /// Creates the loop and starts its thread.
     public init(name: String) throws(SystemError) {
-        epollFD = epoll_create1(Int32(EPOLL_CLOEXEC))
-        guard epollFD >= 0 else { throw SystemError("epoll_create1") }
-        wakeFD = eventfd(0, Int32(EFD_NONBLOCK | EFD_CLOEXEC))
-        guard wakeFD >= 0 else {
-            let error = SystemError("eventfd")
-            Glibc.close(epollFD)
-            throw error
-        }
+        // Set up in locals first: once every stored property is set, a throw would run deinit,
+        // which closes both descriptors, and closing them here too would close someone else's.
+        let epoll = epoll_create1(Int32(EPOLL_CLOEXEC))
+        guard epoll >= 0 else { throw SystemError("epoll_create1") }
+        let wake = eventfd(0, Int32(EFD_NONBLOCK | EFD_CLOEXEC))
         var event = epoll_event()
         event.events = EPOLLIN.rawValue
         event.data.u64 = 0
-        guard epoll_ctl(epollFD, EPOLL_CTL_ADD, wakeFD, &event) == 0 else {
-            let error = SystemError("epoll_ctl")
-            Glibc.close(wakeFD)
-            Glibc.close(epollFD)
+        guard wake >= 0, epoll_ctl(epoll, EPOLL_CTL_ADD, wake, &event) == 0 else {
+            let error = SystemError(wake < 0 ? "eventfd" : "epoll_ctl")
+            if wake >= 0 { Glibc.close(wake) }
+            Glibc.close(epoll)
             throw error
         }
+        epollFD = epoll
+        wakeFD = wake
         let thread = Thread { [self] in
             let driver = LoopDriver(loop: self)
             driver.run()

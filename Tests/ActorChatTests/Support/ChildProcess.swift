@@ -24,15 +24,17 @@ final class ChildProcess: Sendable {
         process.standardError = stderrPipe
         process.standardInput = stdin ?? FileHandle.nullDevice
         let output = self.output
-        stdoutPipe.fileHandleForReading.readabilityHandler = { handle in
-            let data = handle.availableData
-            output.text.withLock { $0.stdout += String(decoding: data, as: UTF8.self) }
-            notify.yield()
-        }
-        stderrPipe.fileHandleForReading.readabilityHandler = { handle in
-            let data = handle.availableData
-            output.text.withLock { $0.stderr += String(decoding: data, as: UTF8.self) }
-            notify.yield()
+        // Blocking reads on threads of their own: see PipeReader for why not readabilityHandler.
+        for (pipe, isStdout) in [(stdoutPipe, true), (stderrPipe, false)] {
+            let chunks = PipeReader.chunks(of: pipe.fileHandleForReading)
+            Task {
+                for await data in chunks {
+                    output.text.withLock {
+                        if isStdout { $0.stdout += String(decoding: data, as: UTF8.self) } else { $0.stderr += String(decoding: data, as: UTF8.self) }
+                    }
+                    notify.yield()
+                }
+            }
         }
         let (exited, exitContinuation) = AsyncStream.makeStream(of: Int32.self)
         process.terminationHandler = { process in
