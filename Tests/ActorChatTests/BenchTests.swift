@@ -41,17 +41,18 @@ import Testing
         bytes[..<50].withUnsafeBytes { client.consume($0) }
         bytes[50...].withUnsafeBytes { client.consume($0) }
         let totals = tally.totals.withLock { $0 }
-        #expect(totals.losses == 1)
-        #expect(totals.duplicates == 1)
-        #expect(totals.reorders == 1)
-        #expect(totals.received == 6)
-        #expect(totals.joined == 1)
+        #expect(totals.counts.losses == 1)
+        #expect(totals.counts.duplicates == 1)
+        #expect(totals.counts.reorders == 1)
+        #expect(totals.counts.received == 6)
+        #expect(totals.counts.joined == 1)
         #expect(totals.histogram.total == 6)
     }
 }
 
 @Suite struct BenchWorkerTests {
-    @Test func aSmallFanoutDeliversAndCountsExactly() async throws {
+    /// A server with the fanout scenario's room (at `roomLimit`) and a worker for its first `clients` clients.
+    private static func fanout(clients: Int, roomLimit: Int) async throws -> (TestServer, BenchWorker) {
         let server = try await TestServer.start {
             $0.unlimitedRate()
             $0.maxConnectionsPerAddress = 1000
@@ -59,8 +60,12 @@ import Testing
         var scenario = try #require(BenchScenario.named("fanout-100"))
         scenario.runID = "t"
         let setup = try await server.client("setup")
-        try await setup.request("create_room", ["room": "t-0", "limit": .number("100")])
-        let worker = try BenchWorker(scenario: scenario, indices: 0..<100, host: "127.0.0.1", port: server.port)
+        try await setup.request("create_room", ["room": "t-0", "limit": .number(String(roomLimit))])
+        return (server, try BenchWorker(scenario: scenario, indices: 0..<clients, host: "127.0.0.1", port: server.port))
+    }
+
+    @Test func aSmallFanoutDeliversAndCountsExactly() async throws {
+        let (server, worker) = try await Self.fanout(clients: 100, roomLimit: 100)
         try await worker.connectAll()
         let figures = await worker.run(rate: 400, seconds: 0.5)
         #expect(figures.sent == 200)
@@ -73,15 +78,7 @@ import Testing
     }
 
     @Test func refusedJoinsEndTheWaitWithAnError() async throws {
-        let server = try await TestServer.start {
-            $0.unlimitedRate()
-            $0.maxConnectionsPerAddress = 1000
-        }
-        var scenario = try #require(BenchScenario.named("fanout-100"))
-        scenario.runID = "small"
-        let setup = try await server.client("setup")
-        try await setup.request("create_room", ["room": "small-0", "limit": .number("10")])
-        let worker = try BenchWorker(scenario: scenario, indices: 0..<20, host: "127.0.0.1", port: server.port)
+        let (server, worker) = try await Self.fanout(clients: 20, roomLimit: 10)
         await #expect(throws: BenchError.self) { try await worker.connectAll() }
         await worker.stop()
         await server.stop()

@@ -74,7 +74,7 @@ final class BenchClient: Sendable {
             cursor += 1
             let sender = Self.number(line, &cursor)
             if sender != UInt64(index) {
-                tally.received += 1
+                tally.counts.received += 1
                 latencies.append(now > sentAt ? now - sentAt : 0)
             }
             // The delivery promise: every message of the room, once, in seq order, no gaps.
@@ -82,17 +82,17 @@ final class BenchClient: Sendable {
             var seqCursor = cursor + seqStart
             let seq = Self.number(line, &seqCursor)
             if seq == lastSeq {
-                tally.duplicates += 1
+                tally.counts.duplicates += 1
             } else if seq < lastSeq {
-                tally.reorders += 1
+                tally.counts.reorders += 1
             } else {
-                tally.losses += Int(seq - lastSeq - 1)
+                tally.counts.losses += Int(seq - lastSeq - 1)
                 lastSeq = seq
             }
         } else if Self.has(line, prefix: Self.joined) {
-            tally.joined += 1
+            tally.counts.joined += 1
         } else if Self.has(line, prefix: Self.welcome) {
-            tally.welcomed += 1
+            tally.counts.welcomed += 1
         } else if Self.has(line, prefix: Self.error) {
             let codeStart = Self.error.count
             let codeEnd = line[codeStart...].firstIndex(of: UInt8(ascii: "\"")) ?? line.count
@@ -131,25 +131,34 @@ final class BenchClient: Sendable {
 
 /// A worker's running totals, updated once per chunk read.
 final class BenchTally: Sendable {
-    struct Chunk {
+    /// What both a chunk and the running totals count.
+    struct Counts {
         var received = 0
         var joined = 0
         var welcomed = 0
-        var pings = 0
         var losses = 0
         var duplicates = 0
         var reorders = 0
+
+        mutating func add(_ other: Counts) {
+            received += other.received
+            joined += other.joined
+            welcomed += other.welcomed
+            losses += other.losses
+            duplicates += other.duplicates
+            reorders += other.reorders
+        }
+    }
+
+    struct Chunk {
+        var counts = Counts()
+        var pings = 0
         var errors: [String] = []
     }
 
     struct Totals {
-        var received = 0
-        var joined = 0
-        var welcomed = 0
+        var counts = Counts()
         var disconnects = 0
-        var losses = 0
-        var duplicates = 0
-        var reorders = 0
         var errors: [String: Int] = [:]
         var histogram = LatencyHistogram()
         /// Resumed once `joined` reaches `target`.
@@ -160,16 +169,11 @@ final class BenchTally: Sendable {
 
     func add(_ chunk: Chunk, latencies: [UInt64]) {
         let waiter = totals.withLock { totals -> CheckedContinuation<Void, Never>? in
-            totals.received += chunk.received
-            totals.joined += chunk.joined
-            totals.welcomed += chunk.welcomed
-            totals.losses += chunk.losses
-            totals.duplicates += chunk.duplicates
-            totals.reorders += chunk.reorders
+            totals.counts.add(chunk.counts)
             for code in chunk.errors { totals.errors[code, default: 0] += 1 }
             for latency in latencies { totals.histogram.record(nanos: latency) }
             // A refused join counts as settled too: the wait ends and the worker reports the refusals.
-            let settled = totals.joined + totals.errors.values.reduce(0, +)
+            let settled = totals.counts.joined + totals.errors.values.reduce(0, +)
             guard let waiter = totals.joinWaiter, settled >= waiter.target else { return nil }
             totals.joinWaiter = nil
             return waiter.continuation
@@ -185,7 +189,7 @@ final class BenchTally: Sendable {
     func waitForJoins(_ count: Int) async {
         await withCheckedContinuation { continuation in
             let done = totals.withLock { totals -> Bool in
-                if totals.joined + totals.errors.values.reduce(0, +) >= count { return true }
+                if totals.counts.joined + totals.errors.values.reduce(0, +) >= count { return true }
                 totals.joinWaiter = (count, continuation)
                 return false
             }

@@ -49,7 +49,7 @@ public final class BenchWorker: Sendable {
             }
         }
         await tally.waitForJoins(created.count)
-        let joined = tally.totals.withLock { $0.joined }
+        let joined = tally.totals.withLock { $0.counts.joined }
         guard joined == created.count else { throw BenchError.joinsRefused(joined: joined, of: created.count, errors: errorCodes) }
     }
 
@@ -65,20 +65,20 @@ public final class BenchWorker: Sendable {
         let usageBefore = Self.cpuSeconds()
         let sent = senders.isEmpty || rate <= 0 ? 0 : await send(from: senders, rate: rate, seconds: seconds)
         // Drain: until nothing new arrives for half a second, or the drain time is up.
-        var last = tally.totals.withLock { $0.received }
+        var last = tally.totals.withLock { $0.counts.received }
         let drainEnd = ContinuousClock.now + .seconds(drainSeconds)
         while ContinuousClock.now < drainEnd {
             try? await Task.sleep(for: .milliseconds(500))
-            let now = tally.totals.withLock { $0.received }
+            let now = tally.totals.withLock { $0.counts.received }
             if now == last { break }
             last = now
         }
         return tally.totals.withLock { totals in
             BenchStepFigures(
-                sent: sent, received: totals.received - before.received, histogram: totals.histogram,
+                sent: sent, received: totals.counts.received - before.counts.received, histogram: totals.histogram,
                 errors: totals.errors.values.reduce(0, +) - errorsBefore, disconnects: totals.disconnects - before.disconnects,
-                losses: totals.losses - before.losses, duplicates: totals.duplicates - before.duplicates,
-                reorders: totals.reorders - before.reorders, generatorCPUSeconds: Self.cpuSeconds() - usageBefore, seconds: seconds)
+                losses: totals.counts.losses - before.counts.losses, duplicates: totals.counts.duplicates - before.counts.duplicates,
+                reorders: totals.counts.reorders - before.counts.reorders, generatorCPUSeconds: Self.cpuSeconds() - usageBefore, seconds: seconds)
         }
     }
 
