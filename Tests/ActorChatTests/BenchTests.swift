@@ -77,6 +77,19 @@ import Testing
         await server.stop()
     }
 
+    @Test func churnRoundsLogInJoinSendAndLeave() async throws {
+        let (server, worker) = try await Self.fanout(clients: 1, roomLimit: 100)
+        let watcher = try await server.client("watcher")
+        try await watcher.request("join", ["room": "t-0"])
+        let (logins, errors) = await worker.churn(seconds: 0.3, concurrency: 4)
+        #expect(logins > 0)
+        #expect(errors == 0)
+        // Every churned client said its line in the room before leaving.
+        #expect(try await watcher.next("message")["text"] == "churning")
+        await worker.stop()
+        await server.stop()
+    }
+
     @Test func refusedJoinsEndTheWaitWithAnError() async throws {
         let (server, worker) = try await Self.fanout(clients: 20, roomLimit: 10)
         await #expect(throws: BenchError.self) { try await worker.connectAll() }
