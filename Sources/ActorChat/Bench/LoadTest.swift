@@ -53,6 +53,7 @@ public struct LoadTest: Sendable {
         try await createRooms()
         say("scenario \(scenario.name): \(scenario.clients) clients in \(scenario.rooms) room(s) of \(scenario.roomSize), \(options.workers) worker process(es)")
         let started = ContinuousClock.now
+        let connectCPUBefore = sampler?.cpuSeconds() ?? 0
         var workers: [WorkerProcess] = []
         defer { workers.forEach { $0.finish() } }
         let share = (scenario.clients + options.workers - 1) / options.workers
@@ -68,8 +69,9 @@ public struct LoadTest: Sendable {
         for worker in workers { _ = try await worker.nextObject() }
         let connectSeconds = (ContinuousClock.now - started).seconds
         let memoryAfter = sampler?.memory().resident ?? 0
-        say(String(format: "connected, logged in and joined %d clients in %.2f s (%.0f per second)",
-                   scenario.clients, connectSeconds, Double(scenario.clients) / connectSeconds))
+        let connectCPU = (sampler?.cpuSeconds() ?? 0) - connectCPUBefore
+        say(String(format: "connected, logged in and joined %d clients in %.2f s (%.0f per second); server CPU %.2f s",
+                   scenario.clients, connectSeconds, Double(scenario.clients) / connectSeconds, connectCPU))
         var result: JSONObject = [
             "scenario": .string(scenario.name), "clients": .number(String(scenario.clients)),
             "connect_seconds": .number(String(connectSeconds)), "workers": .number(String(options.workers)),
