@@ -37,7 +37,6 @@ public final class EventLoop: Sendable {
         case close(Connection, CloseMode)
         case closeListener(Listener)
         case closeAll(notice: [UInt8], reason: DisconnectReason)
-        case execute(@Sendable () -> Void)
         case stop
     }
 
@@ -142,11 +141,6 @@ public final class EventLoop: Sendable {
             }
         }
         return (pair[0], pair[1])
-    }
-
-    /// Runs `work` on the loop thread.
-    public func execute(_ work: @escaping @Sendable () -> Void) {
-        post(.execute(work))
     }
 
     /// Closes every connection and listener, then ends the thread.

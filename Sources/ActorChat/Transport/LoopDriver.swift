@@ -370,8 +370,6 @@ final class LoopDriver {
             if let io = listeners[listener.id] { closeListener(io) }
         case .closeAll(let notice, let reason):
             for io in Array(connections.values) { close(io, notice: notice, reason: reason) }
-        case .execute(let work):
-            work()
         case .stop:
             stopping = true
         }
