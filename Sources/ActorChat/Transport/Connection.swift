@@ -118,5 +118,4 @@ public final class Connection: Sendable {
 
     /// True while reading is paused because the session has not consumed enough input.
     public var isReadingPaused: Bool { state.withLock { $0.readingPaused } }
-
 }
