@@ -40,10 +40,13 @@ public struct LoadTest: Sendable {
 
     public let options: Options
     private let say: @Sendable (String) -> Void
+    /// Where progress lines go while a step runs (stderr in the tool, so the table stays clean).
+    private let progress: @Sendable (String) -> Void
 
-    public init(options: Options, say: @escaping @Sendable (String) -> Void) {
+    public init(options: Options, say: @escaping @Sendable (String) -> Void, progress: @escaping @Sendable (String) -> Void = { _ in }) {
         self.options = options
         self.say = say
+        self.progress = progress
     }
 
     public func run(executable: URL) async throws -> JSONObject {
@@ -135,6 +138,8 @@ public struct LoadTest: Sendable {
             say("step \(index): offering \(Self.count(rate)) messages/s for \(options.seconds) s…")
             let cpuBefore = sampler?.cpuSeconds() ?? 0
             for worker in workers { worker.send("run \(rate / Double(workers.count)) \(options.seconds)") }
+            let ticker = progressTicker(step: index, sampler: sampler, cpuBefore: cpuBefore)
+            defer { ticker.cancel() }
             var figures: BenchStepFigures?
             for worker in workers {
                 let answer = try await worker.nextObject()
@@ -151,6 +156,20 @@ public struct LoadTest: Sendable {
             rate *= 1.25
         }
         return steps
+    }
+
+    /// Once a second while a step runs: how far along it is and how busy the server is.
+    private func progressTicker(step: Int, sampler: ServerSampler?, cpuBefore: Double) -> Task<Void, Never> {
+        let (seconds, progress) = (options.seconds, progress)
+        return Task {
+            let start = ContinuousClock.now
+            while (try? await Task.sleep(for: .seconds(1))) != nil {
+                let elapsed = (ContinuousClock.now - start).seconds
+                let phase = elapsed < seconds ? String(format: "%.0f/%.0f s", elapsed, seconds) : "draining"
+                let cpu = sampler.map { String(format: ", server at %.0f%% CPU", ($0.cpuSeconds() - cpuBefore) / elapsed * 100) } ?? ""
+                progress("step \(step): \(phase)\(cpu)")
+            }
+        }
     }
 
     private func row(_ index: Int, _ step: Step) -> String {

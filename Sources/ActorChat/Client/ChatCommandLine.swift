@@ -184,7 +184,7 @@ public enum ChatCommandLine {
         options.serverPID = try parsed.integer("server-pid", in: 1...Int(Int32.max)).map { Int32($0) }
         options.jsonPath = parsed.value("json")
         let executable = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
-        _ = try await LoadTest(options: options, say: context.console.out).run(executable: executable)
+        _ = try await LoadTest(options: options, say: context.console.out, progress: context.console.err).run(executable: executable)
         return 0
     }
 
