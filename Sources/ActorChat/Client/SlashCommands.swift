@@ -71,6 +71,14 @@ public struct SlashCommands: Sendable {
         }
     }
 
+    /// The room an optional argument names, else the session's current one; nil (after a hint) when neither.
+    private static func room(named arguments: [String], orCurrentOf session: ClientSession, output: @Sendable (String) -> Void) async -> String? {
+        if let room = arguments.first { return room }
+        if let current = await session.current { return current }
+        output("! you are in no room: name one")
+        return nil
+    }
+
     /// The commands of `actor-chat-cli join`.
     public static let chat: SlashCommands = {
         var commands = SlashCommands()
@@ -86,11 +94,7 @@ public struct SlashCommands: Sendable {
             return .proceed
         }
         commands.on("who", usage: "/who [ROOM]", "list a room's members", arguments: 0...1) { session, arguments, output in
-            let current = await session.current
-            guard let room = arguments.first ?? current else {
-                output("! usage: /who ROOM (you are in no room)")
-                return .proceed
-            }
+            guard let room = await room(named: arguments, orCurrentOf: session, output: output) else { return .proceed }
             let reply = try await session.request("who", ["room": .string(room)])
             let members = reply["members"]?.array?.compactMap { $0.string.map(Renderer.neutralize) } ?? []
             output("* \(Renderer.neutralize(reply["room"]?.string ?? room)) (\(members.count)/\(reply["limit"]?.integer ?? 0)): \(members.joined(separator: ", "))")
@@ -101,11 +105,7 @@ public struct SlashCommands: Sendable {
             return .proceed
         }
         commands.on("leave", usage: "/leave [ROOM]", "leave a room (default: the current one)", arguments: 0...1) { session, arguments, output in
-            let current = await session.current
-            guard let room = arguments.first ?? current else {
-                output("! you are in no room")
-                return .proceed
-            }
+            guard let room = await room(named: arguments, orCurrentOf: session, output: output) else { return .proceed }
             try await session.leave(room)
             return .proceed
         }

@@ -23,7 +23,9 @@ struct Session {
                     connection.send(ServerEvent.error(.frameTooLarge(limit: framer.maxLineBytes)).encoded())
                     context.closing = .frameTooLarge
                 case .line(let line):
-                    connection.markActive()
+                    // One clock read per line serves both the idle rule and the rate limit.
+                    let now = monotonicNanos()
+                    connection.markActive(at: now)
                     if context.user == nil {
                         linesBeforeLogin += 1
                         if linesBeforeLogin > configuration.loginMaxLines {
@@ -32,7 +34,7 @@ struct Session {
                             break
                         }
                     }
-                    if let wait = limiter.reserve(now: monotonicNanos()) {
+                    if let wait = limiter.reserve(now: now) {
                         // Over the rate, requests wait; a client that keeps sending while they wait
                         // fills its inbound bound and is cut rather than buffered.
                         if connection.isReadingPaused {

@@ -47,9 +47,9 @@ public final class Connection: Sendable {
         lastActivity = Atomic(monotonicNanos())
     }
 
-    /// Records activity, which postpones the idle ping and the idle timeout.
-    public func markActive() {
-        lastActivity.store(monotonicNanos(), ordering: .relaxed)
+    /// Records activity at `now` (monotonic ns), which postpones the idle ping and the idle timeout.
+    public func markActive(at now: UInt64 = monotonicNanos()) {
+        lastActivity.store(now, ordering: .relaxed)
     }
 
     /// Closes the connection as `.timeout` (after `timeoutNotice`) once `seconds` pass, unless

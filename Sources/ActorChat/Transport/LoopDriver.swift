@@ -480,7 +480,8 @@ final class ListenerIO {
     }
 }
 
-func monotonicNanos() -> UInt64 {
+/// The monotonic clock in nanoseconds.
+public func monotonicNanos() -> UInt64 {
     var now = timespec()
     clock_gettime(CLOCK_MONOTONIC, &now)
     return UInt64(now.tv_sec) * 1_000_000_000 + UInt64(now.tv_nsec)
