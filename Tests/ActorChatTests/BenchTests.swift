@@ -90,6 +90,17 @@ import Testing
         await server.stop()
     }
 
+    @Test func refusedLoginsEndTheWaitBeforeAnyJoin() async throws {
+        let (server, worker) = try await Self.fanout(clients: 5, roomLimit: 10)
+        let squatter = try await server.client("bench3")
+        await #expect(throws: BenchError.loginsRefused(welcomed: 4, of: 5, errors: ["name_taken": 1])) { try await worker.connectAll() }
+        // Nobody joined: the worker stops before its join storm when a login fails.
+        let members = try await squatter.request("who", ["room": "t-0"])
+        #expect(members["members"] == .array([]))
+        await worker.stop()
+        await server.stop()
+    }
+
     @Test func refusedJoinsEndTheWaitWithAnError() async throws {
         let (server, worker) = try await Self.fanout(clients: 20, roomLimit: 10)
         await #expect(throws: BenchError.self) { try await worker.connectAll() }

@@ -138,4 +138,23 @@ import Testing
         #expect(try await read(client, count: 3) == Array("hi\n".utf8))
         await loop.stop()
     }
+
+    @Test func connectsFromTheSourceAddressGiven() async throws {
+        let loop = try EventLoop(name: "test-loop")
+        let (accepted, continuation) = AsyncStream.makeStream(of: Connection.self)
+        let listener = try loop.listen(on: try SocketAddress.resolve(host: "127.0.0.1", port: 0)[0], onAccept: { continuation.yield($0) })
+        for source in ["127.0.0.2", "127.0.0.3"] {
+            _ = try await loop.connect(to: listener.address, from: try SocketAddress.resolve(host: source, port: 0)[0])
+        }
+        let peers = try await withDeadline(.seconds(10), waitingFor: "two accepts") {
+            var hosts: [String] = []
+            for await connection in accepted {
+                hosts.append(connection.peer.host)
+                if hosts.count == 2 { break }
+            }
+            return hosts.sorted()
+        }
+        #expect(peers == ["127.0.0.2", "127.0.0.3"])
+        await loop.stop()
+    }
 }

@@ -161,8 +161,19 @@ final class BenchTally: Sendable {
         var disconnects = 0
         var errors: [String: Int] = [:]
         var histogram = LatencyHistogram()
-        /// Resumed once `joined` reaches `target`.
-        var joinWaiter: (target: Int, continuation: CheckedContinuation<Void, Never>)?
+        /// Resumed once the milestone's count plus the errors reach `target`.
+        var waiter: (milestone: Milestone, target: Int, continuation: CheckedContinuation<Void, Never>)?
+
+        /// A refused login or join counts as settled too: the wait ends and the worker reports the refusals.
+        func settled(_ milestone: Milestone) -> Int {
+            errors.values.reduce(0, +) + (milestone == .welcomed ? counts.welcomed : counts.joined)
+        }
+    }
+
+    /// What a worker waits for while it sets its clients up.
+    enum Milestone {
+        case welcomed
+        case joined
     }
 
     let totals = Mutex(Totals())
@@ -172,10 +183,8 @@ final class BenchTally: Sendable {
             totals.counts.add(chunk.counts)
             for code in chunk.errors { totals.errors[code, default: 0] += 1 }
             for latency in latencies { totals.histogram.record(nanos: latency) }
-            // A refused join counts as settled too: the wait ends and the worker reports the refusals.
-            let settled = totals.counts.joined + totals.errors.values.reduce(0, +)
-            guard let waiter = totals.joinWaiter, settled >= waiter.target else { return nil }
-            totals.joinWaiter = nil
+            guard let waiter = totals.waiter, totals.settled(waiter.milestone) >= waiter.target else { return nil }
+            totals.waiter = nil
             return waiter.continuation
         }
         waiter?.resume()
@@ -185,12 +194,12 @@ final class BenchTally: Sendable {
         totals.withLock { $0.disconnects += 1 }
     }
 
-    /// Returns once `count` joins have been confirmed or refused.
-    func waitForJoins(_ count: Int) async {
+    /// Returns once `count` clients have reached `milestone` or been refused.
+    func wait(for milestone: Milestone, count: Int) async {
         await withCheckedContinuation { continuation in
             let done = totals.withLock { totals -> Bool in
-                if totals.counts.joined + totals.errors.values.reduce(0, +) >= count { return true }
-                totals.joinWaiter = (count, continuation)
+                if totals.settled(milestone) >= count { return true }
+                totals.waiter = (milestone, count, continuation)
                 return false
             }
             if done { continuation.resume() }

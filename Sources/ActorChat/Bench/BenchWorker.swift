@@ -14,6 +14,8 @@ public final class BenchWorker: Sendable {
     /// The clients this worker simulates, by scenario-wide index.
     public let indices: Range<Int>
     private let address: SocketAddress
+    /// Source addresses clients spread over (empty: the kernel's choice), see `sourceAddresses(for:)`.
+    private let sources: [SocketAddress]
     private let loop: EventLoop
     private let tally = BenchTally()
     private let clients = Mutex<[BenchClient]>([])
@@ -23,11 +25,14 @@ public final class BenchWorker: Sendable {
         self.scenario = scenario
         self.indices = indices
         address = try SocketAddress.resolve(host: host, port: port)[0]
+        sources = try Self.sourceAddresses(for: address)
         loop = try EventLoop(name: "bench-io")
         textPadding = String(repeating: "x", count: max(0, messageBytes - 24))
     }
 
     /// Connects every client, logs it in and joins its room; returns once the server confirmed all joins.
+    /// Joins go out only once every client is logged in, all at once: the server then batches each
+    /// room's `user_joined` notices into few writes per member instead of one write per join.
     public func connectAll(concurrency: Int = 256) async throws {
         var limits = ConnectionLimits()
         limits.outboundBytes = 64 << 20
@@ -36,11 +41,11 @@ public final class BenchWorker: Sendable {
         try await withThrowingTaskGroup(of: Void.self) { group in
             var next = created.makeIterator()
             func start(_ client: BenchClient) {
-                group.addTask { [address, loop, limits] in
-                    let connection = try await loop.connect(to: address, limits: limits) { client.consume($0) }
+                group.addTask { [address, sources, loop, limits] in
+                    let source = sources.isEmpty ? nil : sources[client.index % sources.count]
+                    let connection = try await loop.connect(to: address, from: source, limits: limits) { client.consume($0) }
                     client.attach(connection)
                     connection.send(ClientRequest(event: "login", params: ["name": .string("bench\(client.index)")]).encoded())
-                    connection.send(ClientRequest(event: "join", params: ["room": .string(client.room)]).encoded())
                 }
             }
             for _ in 0..<concurrency { if let client = next.next() { start(client) } }
@@ -48,7 +53,13 @@ public final class BenchWorker: Sendable {
                 if let client = next.next() { start(client) }
             }
         }
-        await tally.waitForJoins(created.count)
+        await tally.wait(for: .welcomed, count: created.count)
+        let welcomed = tally.totals.withLock { $0.counts.welcomed }
+        guard welcomed == created.count else { throw BenchError.loginsRefused(welcomed: welcomed, of: created.count, errors: errorCodes) }
+        for client in created {
+            client.attached?.send(ClientRequest(event: "join", params: ["room": .string(client.room)]).encoded())
+        }
+        await tally.wait(for: .joined, count: created.count)
         let joined = tally.totals.withLock { $0.counts.joined }
         guard joined == created.count else { throw BenchError.joinsRefused(joined: joined, of: created.count, errors: errorCodes) }
     }
@@ -147,6 +158,14 @@ public final class BenchWorker: Sendable {
         }
     }
 
+    /// To an IPv4 loopback server, clients leave from 127.0.0.1 to 127.0.0.8: each source address
+    /// has its own ephemeral port range, and with tens of thousands of connections from one address
+    /// the kernel's search for a free port (`__inet_hash_connect`) dominated the generator's CPU.
+    static func sourceAddresses(for server: SocketAddress) throws -> [SocketAddress] {
+        guard server.family == AF_INET, server.host.hasPrefix("127.") else { return [] }
+        return try (1...8).map { try SocketAddress.resolve(host: "127.0.0.\($0)", port: 0)[0] }
+    }
+
     static func cpuSeconds() -> Double {
         var usage = rusage()
         getrusage(RUSAGE_SELF.rawValue, &usage)
@@ -208,14 +227,21 @@ private final class ChurnRound: Sendable {
     }
 }
 
-public enum BenchError: Error, CustomStringConvertible {
+public enum BenchError: Error, Equatable, CustomStringConvertible {
+    case loginsRefused(welcomed: Int, of: Int, errors: [String: Int])
     case joinsRefused(joined: Int, of: Int, errors: [String: Int])
 
     public var description: String {
         switch self {
+        case .loginsRefused(let welcomed, let total, let errors):
+            "only \(welcomed) of \(total) clients could log in; server errors: \(Self.list(errors))"
         case .joinsRefused(let joined, let total, let errors):
-            "only \(joined) of \(total) clients could join; server errors: \(errors.map { "\($0.key) ×\($0.value)" }.sorted().joined(separator: ", "))"
+            "only \(joined) of \(total) clients could join; server errors: \(Self.list(errors))"
         }
+    }
+
+    private static func list(_ errors: [String: Int]) -> String {
+        errors.map { "\($0.key) ×\($0.value)" }.sorted().joined(separator: ", ")
     }
 }
 

@@ -81,11 +81,27 @@ public struct LoadTest: Sendable {
         ]
         switch scenario.name {
         case "connections":
-            let perClient = scenario.clients > 0 ? (memoryAfter - memoryBefore) / scenario.clients : 0
-            say("server RSS: \(memoryBefore / 1024) KiB before, \(memoryAfter / 1024) KiB after: \(perClient) bytes per idle client")
+            let clients = max(1, scenario.clients)
+            // Joining leaves output buffers behind; the server frees idle ones within two sweeps
+            // (0.5 s) and returns freed memory to the system at most once a second. Idle means
+            // after that: sample four times a second until RSS has not fallen for a second (at most 4 s).
+            var settled = memoryAfter
+            var quiet = 0
+            for _ in 0..<16 where quiet < 4 {
+                try await Task.sleep(for: .milliseconds(250))
+                let now = sampler?.memory().resident ?? 0
+                if now < settled {
+                    settled = now
+                    quiet = 0
+                } else {
+                    quiet += 1
+                }
+            }
+            say("server RSS: \(memoryBefore / 1024) KiB before, \(memoryAfter / 1024) KiB just after the joins (\((memoryAfter - memoryBefore) / clients) bytes per client), \(settled / 1024) KiB idle: \((settled - memoryBefore) / clients) bytes per idle client")
             result["server_rss_before"] = .number(String(memoryBefore))
             result["server_rss_after"] = .number(String(memoryAfter))
-            result["server_rss_per_client"] = .number(String(perClient))
+            result["server_rss_idle"] = .number(String(settled))
+            result["server_rss_per_client"] = .number(String((settled - memoryBefore) / clients))
         case "churn":
             let cpuBefore = sampler?.cpuSeconds() ?? 0
             for worker in workers { worker.send("churn \(options.seconds)") }

@@ -88,8 +88,11 @@ public final class EventLoop: Sendable {
     }
 
     /// Binds and listens on `address`; accepted connections go to `onAccept` on the loop thread.
+    /// The default backlog asks for the most the kernel allows (it caps it at net.core.somaxconn):
+    /// a handshake completes before the server accepts, so a connection storm arriving while the
+    /// loop is busy overflows a short queue, and each overflow costs the client a one-second SYN retry.
     public func listen(
-        on address: SocketAddress, backlog: Int32 = 1024, limits: ConnectionLimits = ConnectionLimits(),
+        on address: SocketAddress, backlog: Int32 = Int32.max, limits: ConnectionLimits = ConnectionLimits(),
         admission: Admission = Admission(),
         onAccept: @escaping @Sendable (Connection) -> Void,
         onEvent: @escaping @Sendable (ListenerEvent) -> Void = { _ in }
@@ -102,13 +105,14 @@ public final class EventLoop: Sendable {
         return listener
     }
 
-    /// Connects to `address` and returns once the TCP handshake has completed. With `onRead`, input
-    /// goes to that handler on the loop thread rather than to `inbound` (see `Connection.readHandler`).
+    /// Connects to `address` (from `source` when given) and returns once the TCP handshake has
+    /// completed. With `onRead`, input goes to that handler on the loop thread rather than to
+    /// `inbound` (see `Connection.readHandler`).
     public func connect(
-        to address: SocketAddress, limits: ConnectionLimits = ConnectionLimits(),
+        to address: SocketAddress, from source: SocketAddress? = nil, limits: ConnectionLimits = ConnectionLimits(),
         onRead: (@Sendable (UnsafeRawBufferPointer?) -> Void)? = nil
     ) async throws -> Connection {
-        let fd = try Socket.connect(to: address)
+        let fd = try Socket.connect(to: address, from: source)
         let connection = Connection(id: makeID(), fd: fd, peer: address, loop: self, limits: limits, readHandler: onRead)
         try await withCheckedThrowingContinuation { continuation in
             post(.register(connection, connecting: continuation))

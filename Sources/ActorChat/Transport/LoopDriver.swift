@@ -19,6 +19,11 @@ final class LoopDriver {
     /// When the sweep for idle connections and deadlines runs next (four times a second).
     private var nextSweep: UInt64 = 0
     private static let sweepNanos: UInt64 = 250_000_000
+    /// Buffer bytes released since the last trim that make it worth asking malloc to return memory to the system.
+    private static let trimThreshold = 4 << 20
+    private static let trimIntervalNanos: UInt64 = 1_000_000_000
+    private var untrimmedBytes = 0
+    private var lastTrim: UInt64 = 0
     private let readBuffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 64 << 10, alignment: 16)
     private let eventCapacity: Int32 = 512
     private let events: UnsafeMutablePointer<epoll_event>
@@ -291,10 +296,20 @@ final class LoopDriver {
     /// Pings connections that have been quiet, and closes those past their deadline or silent
     /// after the ping. Costs two atomic loads per connection per sweep.
     private func sweepIdleConnections(now: UInt64) {
+        defer {
+            // Freed buffers stay in malloc's arenas (and in RSS) until trimmed: after a burst, give
+            // them back, so a server that was busy once does not keep its peak size while idle.
+            // At most once a second: a trim walks every arena.
+            if untrimmedBytes >= Self.trimThreshold && now - lastTrim >= Self.trimIntervalNanos {
+                malloc_trim(0)
+                untrimmedBytes = 0
+                lastTrim = now
+            }
+        }
         for io in Array(connections.values) where io.closeMode == nil {
             let connection = io.connection
             let limits = connection.limits
-            releaseIdleBuffers(io)
+            untrimmedBytes += releaseIdleBuffers(io)
             let deadline = connection.deadline.load(ordering: .relaxed)
             if deadline != 0 && now >= deadline {
                 timeOut(io)
@@ -316,14 +331,19 @@ final class LoopDriver {
 
     /// A connection that wrote nothing since the last sweep gives back its output buffers, so idle
     /// clients cost no buffer memory while busy ones keep reusing theirs.
-    private func releaseIdleBuffers(_ io: ConnectionIO) {
+    /// Returns the bytes of capacity released.
+    private func releaseIdleBuffers(_ io: ConnectionIO) -> Int {
         defer { io.wroteSinceSweep = false }
-        guard !io.wroteSinceSweep, io.writeOffset == io.writeBuffer.count, io.writeBuffer.capacity > 0 else { return }
+        guard !io.wroteSinceSweep, io.writeOffset == io.writeBuffer.count, io.writeBuffer.capacity > 0 else { return 0 }
+        var released = io.writeBuffer.capacity
         io.writeBuffer = []
         io.writeOffset = 0
         io.connection.state.withLock { state in
-            if state.pending.isEmpty { state.pending = [] }
+            guard state.pending.isEmpty else { return }
+            released += state.pending.capacity
+            state.pending = []
         }
+        return released
     }
 
     private func timeOut(_ io: ConnectionIO) {

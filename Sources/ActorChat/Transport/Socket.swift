@@ -23,19 +23,29 @@ enum Socket {
         }
     }
 
-    /// Starts a non-blocking connect; completion is reported as writability.
-    static func connect(to address: SocketAddress) throws(SystemError) -> Int32 {
+    /// Starts a non-blocking connect; completion is reported as writability. With `source`, the
+    /// connection leaves from that address (its port still chosen by the kernel at connect time).
+    static func connect(to address: SocketAddress, from source: SocketAddress? = nil) throws(SystemError) -> Int32 {
         let fd = socket(address.family, Int32(SOCK_STREAM.rawValue | SOCK_NONBLOCK.rawValue | SOCK_CLOEXEC.rawValue), 0)
         guard fd >= 0 else { throw SystemError("socket") }
-        let result = address.withSockAddr { Glibc.connect(fd, $0, $1) }
-        if result != 0 && errno != EINPROGRESS {
-            let error = SystemError("connect")
+        do throws(SystemError) {
+            if let source {
+                // Without this, bind picks a port unique on its own, ignoring the destination, and
+                // a few tens of thousands of connections exhaust the range.
+                try setOption(fd, Int32(IPPROTO_IP), Self.bindAddressNoPort, 1)
+                guard source.withSockAddr({ bind(fd, $0, $1) }) == 0 else { throw SystemError("bind") }
+            }
+            guard address.withSockAddr({ Glibc.connect(fd, $0, $1) }) == 0 || errno == EINPROGRESS else { throw SystemError("connect") }
+        } catch {
             Glibc.close(fd)
             throw error
         }
         try? setOption(fd, Int32(IPPROTO_TCP), TCP_NODELAY, 1)
         return fd
     }
+
+    /// IP_BIND_ADDRESS_NO_PORT from linux/in.h, which Glibc's headers do not define.
+    private static let bindAddressNoPort: Int32 = 24
 
     /// Accepts one connection, already non-blocking and close-on-exec.
     static func accept(_ fd: Int32) throws(SystemError) -> IOResult<(Int32, SocketAddress)> {

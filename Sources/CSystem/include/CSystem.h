@@ -1,4 +1,4 @@
-// The few Linux system calls Glibc's Swift module does not expose.
+// The few Linux system calls (and glibc malloc_trim) Glibc's Swift module does not expose.
 #ifndef CSYSTEM_H
 #define CSYSTEM_H
 
@@ -6,6 +6,7 @@
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
+#include <malloc.h>
 
 /// accept4(2) needs _GNU_SOURCE, which a Swift module import cannot set; the wrapper lives in CSystem.c.
 int csystem_accept4(int fd, struct sockaddr *address, socklen_t *length, int flags);
