@@ -132,13 +132,18 @@ public final class BenchWorker: Sendable {
     /// The sending schedule runs on a thread of its own: message i is due at start + i/rate,
     /// and one that is late is still sent (late), carrying the time it was due.
     private func send(from senders: [BenchClient], rate: Double, seconds: Double) async -> Int {
-        let padding = textPadding
+        // Each sender's request is encoded once, around the due time that changes per message, so
+        // the schedule thread spends its time sending rather than building JSON.
+        let templates = senders.map { sender in
+            SendTemplate(connection: sender.attached, room: sender.room, text: "|\(sender.index)|\(textPadding)")
+        }
         return await withCheckedContinuation { continuation in
             Thread {
                 let interval = 1e9 / rate
                 let start = monotonicNanos()
                 let end = start + UInt64(seconds * 1e9)
                 var sent = 0
+                var request: [UInt8] = []
                 while true {
                     let due = start + UInt64(Double(sent) * interval)
                     if due >= end { break }
@@ -148,9 +153,9 @@ public final class BenchWorker: Sendable {
                         nanosleep(&pause, nil)
                         continue
                     }
-                    let sender = senders[sent % senders.count]
-                    let text = "\(due)|\(sender.index)|\(padding)"
-                    sender.attached?.send(ClientRequest(event: "send", params: ["room": .string(sender.room), "text": .string(text)]).encoded())
+                    let template = templates[sent % templates.count]
+                    template.fill(&request, due: due)
+                    template.connection?.send(request)
                     sent += 1
                 }
                 continuation.resume(returning: sent)
@@ -170,6 +175,27 @@ public final class BenchWorker: Sendable {
         var usage = rusage()
         getrusage(RUSAGE_SELF.rawValue, &usage)
         return Double(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) + Double(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6
+    }
+}
+
+/// A sender's `send` request split around its text's first field, the due time in nanoseconds.
+private struct SendTemplate: Sendable {
+    let connection: Connection?
+    let head: [UInt8]
+    let tail: [UInt8]
+
+    init(connection: Connection?, room: String, text suffix: String) {
+        self.connection = connection
+        // Room names and the suffix (digits, '|' and padding) need no JSON escaping.
+        head = Array(#"{"event":"send","params":{"room":"\#(room)","text":""#.utf8)
+        tail = Array("\(suffix)\"}}\n".utf8)
+    }
+
+    func fill(_ request: inout [UInt8], due: UInt64) {
+        request.removeAll(keepingCapacity: true)
+        request.append(contentsOf: head)
+        request.append(contentsOf: String(due).utf8)
+        request.append(contentsOf: tail)
     }
 }
 
