@@ -32,7 +32,7 @@ enum Socket {
             if let source {
                 // Without this, bind picks a port unique on its own, ignoring the destination, and
                 // a few tens of thousands of connections exhaust the range.
-                try setOption(fd, Int32(IPPROTO_IP), Self.bindAddressNoPort, 1)
+                try setOption(fd, Int32(IPPROTO_IP), IP_BIND_ADDRESS_NO_PORT, 1)
                 guard source.withSockAddr({ bind(fd, $0, $1) }) == 0 else { throw SystemError("bind") }
             }
             guard address.withSockAddr({ Glibc.connect(fd, $0, $1) }) == 0 || errno == EINPROGRESS else { throw SystemError("connect") }
@@ -43,9 +43,6 @@ enum Socket {
         try? setOption(fd, Int32(IPPROTO_TCP), TCP_NODELAY, 1)
         return fd
     }
-
-    /// IP_BIND_ADDRESS_NO_PORT from linux/in.h, which Glibc's headers do not define.
-    private static let bindAddressNoPort: Int32 = 24
 
     /// Accepts one connection, already non-blocking and close-on-exec.
     static func accept(_ fd: Int32) throws(SystemError) -> IOResult<(Int32, SocketAddress)> {
