@@ -82,12 +82,13 @@ public struct LoadTest: Sendable {
         switch scenario.name {
         case "connections":
             let clients = max(1, scenario.clients)
-            // Joining leaves output buffers behind; the server frees idle ones within two sweeps
-            // (0.5 s) and returns freed memory to the system at most once a second. Idle means
-            // after that: sample four times a second until RSS has not fallen for a second (at most 4 s).
+            // Joining leaves output buffers behind (and notices still being written when the last
+            // `joined` arrives); the server frees buffers idle for two sweeps (0.5 s) and returns
+            // freed memory to the system at most once a second. Idle means after that: sample four
+            // times a second until RSS has not fallen for two seconds (at most 6 s).
             var settled = memoryAfter
             var quiet = 0
-            for _ in 0..<16 where quiet < 4 {
+            for _ in 0..<24 where quiet < 8 {
                 try await Task.sleep(for: .milliseconds(250))
                 let now = sampler?.memory().resident ?? 0
                 if now < settled {

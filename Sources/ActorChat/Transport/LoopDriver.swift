@@ -334,10 +334,11 @@ final class LoopDriver {
     /// Returns the bytes of capacity released.
     private func releaseIdleBuffers(_ io: ConnectionIO) -> Int {
         defer { io.wroteSinceSweep = false }
-        guard !io.wroteSinceSweep, io.writeOffset == io.writeBuffer.count, io.writeBuffer.capacity > 0 else { return 0 }
+        guard !io.wroteSinceSweep, io.writeOffset == io.writeBuffer.count else { return 0 }
         var released = io.writeBuffer.capacity
         io.writeBuffer = []
         io.writeOffset = 0
+        // The two buffers trade places on every flush, so either may be the one holding capacity.
         io.connection.state.withLock { state in
             guard state.pending.isEmpty else { return }
             released += state.pending.capacity
