@@ -32,6 +32,47 @@ import Testing
         await loop.stop()
     }
 
+    @Test func sendsAndBroadcastsToOneConnectionKeepTheirOrder() async throws {
+        let loop = try EventLoop(name: "test-loop")
+        let pairs = [try await loop.connectedPair(), try await loop.connectedPair(), try await loop.connectedPair()]
+        let group = BroadcastGroup(pairs.map(\.0))
+        var expected: [[UInt8]] = [[], [], []]
+        // Runs of broadcasts (which the loop joins) broken by direct sends to one member.
+        for index in 0..<3000 {
+            let frame = Array("frame \(index)\n".utf8)
+            if index % 7 == 3 {
+                let target = index % 3
+                pairs[target].0.send(frame)
+                expected[target] += frame
+            } else {
+                group.send(frame)
+                for target in 0..<3 { expected[target] += frame }
+            }
+        }
+        for (target, pair) in pairs.enumerated() {
+            #expect(try await read(pair.1, count: expected[target].count) == expected[target])
+        }
+        await loop.stop()
+    }
+
+    @Test func aGroupSpanningTwoLoopsReachesEveryMember() async throws {
+        let first = try EventLoop(name: "test-loop-1")
+        let second = try EventLoop(name: "test-loop-2")
+        let pairs = [try await first.connectedPair(), try await second.connectedPair(), try await first.connectedPair()]
+        var group = BroadcastGroup(pairs.map(\.0))
+        #expect(group.count == 3)
+        group.send(Array("one\n".utf8))
+        group.remove(pairs[0].0)
+        #expect(group.count == 2)
+        group.send(Array("two\n".utf8))
+        #expect(try await read(pairs[0].1, count: 4) == Array("one\n".utf8))
+        for pair in pairs.dropFirst() {
+            #expect(try await read(pair.1, count: 8) == Array("one\ntwo\n".utf8))
+        }
+        await first.stop()
+        await second.stop()
+    }
+
     @Test func closeAfterFlushDeliversEverythingThenEnds() async throws {
         let loop = try EventLoop(name: "test-loop")
         let (left, right) = try await loop.connectedPair()

@@ -11,6 +11,8 @@ struct Room {
     /// The creating user's name key; nil for rooms the operator made.
     let creatorKey: String?
     private(set) var members: [Member] = []
+    /// The members' connections, kept beside `members` so a broadcast hands the loop one list.
+    private(set) var audience = BroadcastGroup()
     private var memberIDs: Set<Int> = []
     /// The last message's sequence number; counts up from 1 per room.
     private(set) var seq = 0
@@ -30,12 +32,13 @@ struct Room {
     mutating func add(_ member: Member) {
         precondition(!isFull && !contains(member.userID), "Room.add called without checking the room's rules")
         members.append(member)
+        audience.insert(member.connection)
         memberIDs.insert(member.userID)
     }
 
     mutating func remove(_ userID: Int) {
-        guard memberIDs.remove(userID) != nil else { return }
-        members.removeAll { $0.userID == userID }
+        guard memberIDs.remove(userID) != nil, let index = members.firstIndex(where: { $0.userID == userID }) else { return }
+        audience.remove(members.remove(at: index).connection)
     }
 
     /// The next message's sequence number, or nil (and no change) when `userID` is not a member.

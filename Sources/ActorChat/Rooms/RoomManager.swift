@@ -40,8 +40,6 @@ public actor RoomManager {
     private var nextUserID = 1
     private var messagesIn = 0
     private var deliveriesOut = 0
-    /// Reused across broadcasts so collecting connections to flush allocates nothing.
-    private var flushBatch: [Connection] = []
 
     public init(limits: Limits = Limits()) {
         self.limits = limits
@@ -71,7 +69,7 @@ public actor RoomManager {
         for roomKey in user.roomKeys {
             rooms[roomKey]?.remove(userID)
             guard let room = rooms[roomKey] else { continue }
-            broadcast(.userLeft(room: room.name, user: user.info.name, reason: reason), to: room.members)
+            broadcast(.userLeft(room: room.name, user: user.info.name, reason: reason), to: room.audience)
         }
     }
 
@@ -105,7 +103,7 @@ public actor RoomManager {
         guard user.roomKeys.count < limits.maxRoomsPerUser else {
             throw .limitExceeded("you are in \(limits.maxRoomsPerUser) rooms, the most one user may be in")
         }
-        broadcast(.userJoined(room: room.name, user: user.info.name), to: room.members)
+        broadcast(.userJoined(room: room.name, user: user.info.name), to: room.audience)
         room.add(Room.Member(userID: userID, name: user.info.name, connection: user.connection))
         rooms[key] = room
         user.roomKeys.insert(key)
@@ -121,7 +119,7 @@ public actor RoomManager {
         remove(userID, fromRoom: key)
         user.connection.send(ServerEvent.left(room: room.name).encoded(id: replyID))
         if let room = rooms[key] {
-            broadcast(.userLeft(room: room.name, user: user.info.name, reason: nil), to: room.members)
+            broadcast(.userLeft(room: room.name, user: user.info.name, reason: nil), to: room.audience)
         }
     }
 
@@ -138,7 +136,7 @@ public actor RoomManager {
         // Bumped in place; `room` shares the member list, which stays unchanged, so nothing is copied.
         guard let seq = rooms[key]?.nextSeq(ifMember: userID) else { throw .notMember(room: room.name, user: nil) }
         messagesIn += 1
-        broadcast(.message(room: room.name, from: user.info.name, text: text, seq: seq, ts: Self.now()), to: room.members)
+        broadcast(.message(room: room.name, from: user.info.name, text: text, seq: seq, ts: Self.now()), to: room.audience)
         if let replyID {
             user.connection.send(ServerEvent.sent(room: room.name, seq: seq).encoded(id: replyID))
         }
@@ -179,8 +177,9 @@ public actor RoomManager {
         remove(targetID, fromRoom: key)
         kicked.connection.send(ServerEvent.kicked(room: room.name, by: requester.info.name).encoded())
         let notice = ServerEvent.userLeft(room: room.name, user: kicked.info.name, reason: "kicked")
-        let remaining = rooms[key]?.members ?? []
-        broadcast(notice, to: remaining.lazy.filter { $0.userID != userID })
+        var remaining = rooms[key]?.audience ?? BroadcastGroup()
+        remaining.remove(requester.connection)
+        broadcast(notice, to: remaining)
         if targetID != userID { requester.connection.send(notice.encoded(id: replyID)) }
     }
 
@@ -208,25 +207,16 @@ public actor RoomManager {
         users[userID]?.roomKeys.remove(key)
     }
 
-    /// Encodes once and queues the same bytes for every recipient, waking the event loop once.
-    private func broadcast(_ event: ServerEvent, to members: some Sequence<Room.Member>) {
-        let bytes = event.encoded()
-        for member in members {
-            deliveriesOut += 1
-            if member.connection.enqueue(bytes) { flushBatch.append(member.connection) }
-        }
-        EventLoop.scheduleFlush(flushBatch)
-        flushBatch.removeAll(keepingCapacity: true)
+    /// Encodes once and hands the loop one command for all recipients: no per-recipient work here.
+    private func broadcast(_ event: ServerEvent, to audience: BroadcastGroup) {
+        deliveriesOut += audience.count
+        audience.send(event.encoded())
     }
 
     /// Tells every logged-in user; the requester's copy carries the request's id.
     private func announce(_ event: ServerEvent, requester: User?, replyID: JSONValue?) {
-        let bytes = event.encoded()
-        for user in users.values where user.info.id != requester?.info.id {
-            if user.connection.enqueue(bytes) { flushBatch.append(user.connection) }
-        }
-        EventLoop.scheduleFlush(flushBatch)
-        flushBatch.removeAll(keepingCapacity: true)
+        let others = users.values.lazy.filter { $0.info.id != requester?.info.id }.map(\.connection)
+        BroadcastGroup(others).send(event.encoded())
         requester?.connection.send(event.encoded(id: replyID))
     }
 

@@ -2,6 +2,8 @@ import Synchronization
 
 /// One TCP connection served by an `EventLoop`: inbound bytes arrive on `inbound`, outbound bytes
 /// are queued with `send` and written by the loop, coalesced, without the sender ever awaiting.
+/// Output travels through the loop's mailbox, so bytes sent to one connection, directly or in a
+/// `BroadcastGroup`, arrive in the order they were sent.
 public final class Connection: Sendable {
     public let id: UInt64
     public let peer: SocketAddress
@@ -19,13 +21,10 @@ public final class Connection: Sendable {
     let lastActivity: Atomic<UInt64>
     /// When the connection is closed as `.timeout` unless cleared first (monotonic ns; 0: none).
     let deadline = Atomic<UInt64>(0)
+    /// Output the loop holds but has not written yet; only the loop writes it.
+    let queued = Atomic<Int>(0)
 
     struct State {
-        /// Output not yet handed to the loop; the loop swaps it out whole, so appends never wait for a write.
-        var pending: [UInt8] = []
-        /// Output the loop holds but has not written yet (counts towards the outbound limit).
-        var inFlight = 0
-        var flushScheduled = false
         var closing = false
         var inboundQueued = 0
         var readingPaused = false
@@ -65,27 +64,7 @@ public final class Connection: Sendable {
     /// Queues bytes for the client. Never blocks on the socket; past the outbound limit the
     /// connection is cut as a slow consumer instead of growing.
     public func send(_ bytes: [UInt8]) {
-        if enqueue(bytes) { loop.scheduleFlush(self) }
-    }
-
-    /// Queues bytes and reports whether the caller must schedule a flush (see `EventLoop.scheduleFlush`).
-    /// Broadcasts use this to wake the loop once for many recipients.
-    func enqueue(_ bytes: [UInt8]) -> Bool {
-        let (needsFlush, overflowed) = state.withLock { state -> (Bool, Bool) in
-            guard !state.closing else { return (false, false) }
-            if state.pending.count + state.inFlight + bytes.count > limits.outboundBytes {
-                state.closing = true
-                state.reason = state.reason ?? .slowConsumer
-                state.pending = limits.slowConsumerNotice
-                return (false, true)
-            }
-            state.pending.append(contentsOf: bytes)
-            if state.flushScheduled { return (false, false) }
-            state.flushScheduled = true
-            return (true, false)
-        }
-        if overflowed { loop.post(.close(self, .abort)) }
-        return needsFlush
+        loop.post(.write(self, bytes))
     }
 
     /// Closes the connection. `flush` writes queued output first (bounded by the drain deadline).
@@ -114,7 +93,7 @@ public final class Connection: Sendable {
     public var disconnectReason: DisconnectReason? { state.withLock { $0.reason } }
 
     /// Bytes queued for this client and not yet written.
-    public var queuedBytes: Int { state.withLock { $0.pending.count + $0.inFlight } }
+    public var queuedBytes: Int { queued.load(ordering: .relaxed) }
 
     /// True while reading is paused because the session has not consumed enough input.
     public var isReadingPaused: Bool { state.withLock { $0.readingPaused } }

@@ -31,8 +31,10 @@ public final class EventLoop: Sendable {
     enum Command: Sendable {
         case register(Connection, connecting: CheckedContinuation<Void, any Error>?)
         case listen(Listener)
-        case flush(Connection)
-        case flushAll([Connection])
+        /// Bytes for one connection, queued behind everything sent to it before.
+        case write(Connection, [UInt8])
+        /// The same bytes for every connection in the list: one command, however many recipients.
+        case broadcast([UInt8], [Connection])
         case resumeReading(Connection)
         case close(Connection, CloseMode)
         case closeListener(Listener)
@@ -157,20 +159,6 @@ public final class EventLoop: Sendable {
             }
             if done { continuation.resume() }
         }
-    }
-
-    /// Schedules flushes for connections whose `enqueue` asked for one, with one wake-up per loop.
-    static func scheduleFlush(_ connections: [Connection]) {
-        guard let loop = connections.first?.loop else { return }
-        if connections.allSatisfy({ $0.loop === loop }) {
-            loop.post(.flushAll(connections))
-        } else {
-            connections.forEach { $0.loop.scheduleFlush($0) }
-        }
-    }
-
-    func scheduleFlush(_ connection: Connection) {
-        post(.flush(connection))
     }
 
     func post(_ command: Command) {

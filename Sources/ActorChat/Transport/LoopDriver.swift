@@ -28,7 +28,12 @@ final class LoopDriver {
     private let eventCapacity: Int32 = 512
     private let events: UnsafeMutablePointer<epoll_event>
     private var batch: [EventLoop.Command] = []
+    /// Connections given output this turn: each is written once, after the turn's commands.
+    private var dirty: [ConnectionIO] = []
     private static let tickNanos: UInt64 = 100_000_000
+    private static let flushSlice = 64
+    /// Bounds a pass, so reads and timers still get their turn while commands keep arriving.
+    private static let maxIntakesPerTurn = 16
     private static let acceptPauseNanos: UInt64 = 100_000_000
 
     init(loop: EventLoop) {
@@ -55,9 +60,8 @@ final class LoopDriver {
                 let event = events[index]
                 handle(id: event.data.u64, events: event.events)
             }
-            loop.takeCommands(into: &batch)
-            for command in batch { perform(command) }
-            batch.removeAll(keepingCapacity: true)
+            performCommands()
+            flushDirty()
             if !watched.isEmpty || !pausedListeners.isEmpty { checkDeadlines() }
             let now = monotonicNanos()
             if now >= nextSweep {
@@ -161,29 +165,40 @@ final class LoopDriver {
 
     // MARK: - Output
 
+    /// Queues bytes behind the connection's unwritten output; they are written after this turn's
+    /// commands, so everything a connection is sent in one turn goes out in one `send`.
+    private func append(_ bytes: [UInt8], to io: ConnectionIO) {
+        guard io.closeMode == nil else { return }
+        let connection = io.connection
+        if io.output.count - io.writeOffset + bytes.count > connection.limits.outboundBytes {
+            connection.state.withLock { state in
+                state.reason = state.reason ?? .slowConsumer
+                state.closing = true
+            }
+            io.output.append(contentsOf: connection.limits.slowConsumerNotice)
+            close(io, mode: .abort)
+            return
+        }
+        io.output.append(contentsOf: bytes)
+        if !io.dirty {
+            io.dirty = true
+            dirty.append(io)
+        }
+    }
+
     /// Writes queued output until it is all written or the socket is full.
     private func flush(_ io: ConnectionIO) {
+        io.dirty = false
         let connection = io.connection
         guard io.writable, io.connecting == nil else {
-            connection.state.withLock { $0.flushScheduled = false }
+            connection.queued.store(io.output.count - io.writeOffset, ordering: .relaxed)
             return
         }
         var progressed = false
-        while true {
-            if io.writeOffset == io.writeBuffer.count {
-                io.writeBuffer.removeAll(keepingCapacity: io.writeBuffer.capacity <= ConnectionIO.retainedCapacity)
-                io.writeOffset = 0
-                let empty = connection.state.withLock { state -> Bool in
-                    state.flushScheduled = false
-                    swap(&state.pending, &io.writeBuffer)
-                    state.inFlight = io.writeBuffer.count
-                    return io.writeBuffer.isEmpty
-                }
-                if empty { break }
-            }
+        while io.writeOffset < io.output.count {
             let result: IOResult<Int>
             do {
-                result = try io.writeBuffer.withUnsafeBytes { bytes throws(SystemError) in
+                result = try io.output.withUnsafeBytes { bytes throws(SystemError) in
                     try Socket.send(connection.fd, UnsafeRawBufferPointer(rebasing: bytes[io.writeOffset...]))
                 }
             } catch {
@@ -197,13 +212,21 @@ final class LoopDriver {
                 progressed = true
             case .wouldBlock:
                 io.writable = false
-                let remaining = io.writeBuffer.count - io.writeOffset
-                connection.state.withLock { $0.inFlight = remaining }
+                // Drop the written part once it outweighs the rest, so a reader that keeps up only
+                // on average does not leave the buffer growing at the front.
+                if io.writeOffset >= io.output.count - io.writeOffset {
+                    io.output.removeSubrange(0..<io.writeOffset)
+                    io.writeOffset = 0
+                }
+                connection.queued.store(io.output.count - io.writeOffset, ordering: .relaxed)
                 if progressed || io.stalledSince == nil { io.stalledSince = monotonicNanos() }
                 watched.insert(io.id)
                 return
             }
         }
+        io.output.removeAll(keepingCapacity: io.output.capacity <= ConnectionIO.retainedCapacity)
+        io.writeOffset = 0
+        connection.queued.store(0, ordering: .relaxed)
         io.stalledSince = nil
         if io.closeMode == .drain { beginLinger(io) } else if io.closeDeadline == nil { watched.remove(io.id) }
     }
@@ -225,14 +248,10 @@ final class LoopDriver {
 
     /// A last write for a connection about to be cut: whatever fits in the socket now.
     private func flushOnce(_ io: ConnectionIO) {
-        let connection = io.connection
-        let pending = connection.state.withLock { state in
-            defer { state.pending = [] }
-            return state.pending
+        guard io.connecting == nil, io.writeOffset < io.output.count else { return }
+        _ = io.output.withUnsafeBytes { bytes in
+            try? Socket.send(io.connection.fd, UnsafeRawBufferPointer(rebasing: bytes[io.writeOffset...]))
         }
-        var bytes = Array(io.writeBuffer[io.writeOffset...])
-        bytes.append(contentsOf: pending)
-        _ = bytes.withUnsafeBytes { try? Socket.send(connection.fd, $0) }
     }
 
     /// Output is written: half-close, then read (discarding) until the socket is empty, so unread
@@ -262,9 +281,11 @@ final class LoopDriver {
         connection.state.withLock { state in
             state.closing = true
             state.reason = state.reason ?? reason
-            state.pending = []
-            state.inFlight = 0
         }
+        io.dirty = false
+        io.output = []
+        io.writeOffset = 0
+        connection.queued.store(0, ordering: .relaxed)
         endInput(io)
         io.connecting?.resume(throwing: SystemError("connect", code: ECONNABORTED))
         io.connecting = nil
@@ -322,28 +343,23 @@ final class LoopDriver {
                 if Double(now - pinged) / 1e9 >= limits.idleCloseSeconds { timeOut(io) }
             } else if now > last, Double(now - last) / 1e9 >= pingAfter {
                 io.pingedAt = now
-                if connection.enqueue(limits.idlePing) { flush(io) }
+                append(limits.idlePing, to: io)
+                flush(io)
             } else {
                 io.pingedAt = nil
             }
         }
     }
 
-    /// A connection that wrote nothing since the last sweep gives back its output buffers, so idle
+    /// A connection that wrote nothing since the last sweep gives back its output buffer, so idle
     /// clients cost no buffer memory while busy ones keep reusing theirs.
     /// Returns the bytes of capacity released.
     private func releaseIdleBuffers(_ io: ConnectionIO) -> Int {
         defer { io.wroteSinceSweep = false }
-        guard !io.wroteSinceSweep, io.writeOffset == io.writeBuffer.count else { return 0 }
-        var released = io.writeBuffer.capacity
-        io.writeBuffer = []
+        guard !io.wroteSinceSweep, io.output.isEmpty else { return 0 }
+        let released = io.output.capacity
+        io.output = []
         io.writeOffset = 0
-        // The two buffers trade places on every flush, so either may be the one holding capacity.
-        io.connection.state.withLock { state in
-            guard state.pending.isEmpty else { return }
-            released += state.pending.capacity
-            state.pending = []
-        }
         return released
     }
 
@@ -353,7 +369,7 @@ final class LoopDriver {
 
     /// Queues a last frame, records why, and closes once output is written.
     private func close(_ io: ConnectionIO, notice: [UInt8], reason: DisconnectReason) {
-        _ = io.connection.enqueue(notice)
+        append(notice, to: io)
         io.connection.state.withLock { state in
             state.reason = state.reason ?? reason
             state.closing = true
@@ -363,13 +379,58 @@ final class LoopDriver {
 
     // MARK: - Commands
 
+    private func performCommands() {
+        loop.takeCommands(into: &batch)
+        performBatch()
+        batch.removeAll(keepingCapacity: true)
+    }
+
+    /// Writes every connection given output this turn. Between slices it takes the commands that
+    /// arrived meanwhile, so output for a connection not yet reached goes out in this pass rather
+    /// than waiting a whole pass (a pass over a large room's members takes milliseconds).
+    private func flushDirty() {
+        var next = 0
+        var intakes = 0
+        while next < dirty.count {
+            let end = min(next + Self.flushSlice, dirty.count)
+            for index in next..<end where dirty[index].dirty { flush(dirty[index]) }
+            next = end
+            if next < dirty.count && intakes < Self.maxIntakesPerTurn {
+                intakes += 1
+                performCommands()
+            }
+        }
+        dirty.removeAll(keepingCapacity: true)
+    }
+
+    /// Performs the turn's commands in order. Consecutive broadcasts to the same recipient list (a
+    /// busy room) are joined first, so each recipient gets one append per turn rather than one per
+    /// message: appends touch every recipient's buffer, which is what a large room's fan-out costs.
+    private func performBatch() {
+        var index = 0
+        while index < batch.count {
+            guard case .broadcast(let first, let recipients) = batch[index] else {
+                perform(batch[index])
+                index += 1
+                continue
+            }
+            var bytes = first
+            index += 1
+            while index < batch.count, case .broadcast(let more, let others) = batch[index], others.sharesStorage(with: recipients) {
+                bytes.append(contentsOf: more)
+                index += 1
+            }
+            perform(.broadcast(bytes, recipients))
+        }
+    }
+
     private func perform(_ command: EventLoop.Command) {
         switch command {
-        case .flush(let connection):
-            if let io = connections[connection.id] { flush(io) }
-        case .flushAll(let scheduled):
-            for connection in scheduled {
-                if let io = connections[connection.id] { flush(io) }
+        case .write(let connection, let bytes):
+            if let io = connections[connection.id] { append(bytes, to: io) }
+        case .broadcast(let bytes, let recipients):
+            for connection in recipients {
+                if let io = connections[connection.id] { append(bytes, to: io) }
             }
         case .register(let connection, let connecting):
             register(connection, connecting: connecting, countsTowardsAdmission: false)
@@ -472,8 +533,11 @@ final class ConnectionIO {
     static let retainedCapacity = 64 << 10
     let connection: Connection
     var id: UInt64 { connection.id }
-    var writeBuffer: [UInt8] = []
+    /// Output not yet written, from `writeOffset` on.
+    var output: [UInt8] = []
     var writeOffset = 0
+    /// Queued for a flush at the end of this turn.
+    var dirty = false
     var writable = true
     var inputEnded = false
     var lingering = false
@@ -506,4 +570,11 @@ public func monotonicNanos() -> UInt64 {
     var now = timespec()
     clock_gettime(CLOCK_MONOTONIC, &now)
     return UInt64(now.tv_sec) * 1_000_000_000 + UInt64(now.tv_nsec)
+}
+
+extension Array {
+    /// True when both arrays are copies of one another that neither has changed since.
+    fileprivate func sharesStorage(with other: [Element]) -> Bool {
+        withUnsafeBufferPointer { mine in other.withUnsafeBufferPointer { mine.baseAddress == $0.baseAddress } }
+    }
 }
