@@ -28,12 +28,12 @@ final class LoopDriver {
     private let eventCapacity: Int32 = 512
     private let events: UnsafeMutablePointer<epoll_event>
     private var batch: [EventLoop.Command] = []
-    /// Connections given output this turn: each is written once, after the turn's commands.
+    /// Connections with output to write, in the order they got it, from `dirtyCursor` on. Each turn
+    /// writes a slice of them, so a pass over a large room does not keep reads and commands waiting.
     private var dirty: [ConnectionIO] = []
+    private var dirtyCursor = 0
     private static let tickNanos: UInt64 = 100_000_000
     private static let flushSlice = 64
-    /// Bounds a pass, so reads and timers still get their turn while commands keep arriving.
-    private static let maxIntakesPerTurn = 16
     private static let acceptPauseNanos: UInt64 = 100_000_000
 
     init(loop: EventLoop) {
@@ -49,7 +49,8 @@ final class LoopDriver {
     func run() {
         while !stopping {
             let timeout: Int32 =
-                !watched.isEmpty || !pausedListeners.isEmpty ? Int32(Self.tickNanos / 1_000_000)
+                dirtyCursor < dirty.count ? 0
+                : !watched.isEmpty || !pausedListeners.isEmpty ? Int32(Self.tickNanos / 1_000_000)
                 : connections.isEmpty ? -1 : Int32(Self.sweepNanos / 1_000_000)
             let count = epoll_wait(loop.epollFD, events, eventCapacity, timeout)
             if count < 0 {
@@ -60,8 +61,10 @@ final class LoopDriver {
                 let event = events[index]
                 handle(id: event.data.u64, events: event.events)
             }
-            performCommands()
-            flushDirty()
+            loop.takeCommands(into: &batch)
+            performBatch()
+            batch.removeAll(keepingCapacity: true)
+            flushSlice()
             if !watched.isEmpty || !pausedListeners.isEmpty { checkDeadlines() }
             let now = monotonicNanos()
             if now >= nextSweep {
@@ -379,28 +382,23 @@ final class LoopDriver {
 
     // MARK: - Commands
 
-    private func performCommands() {
-        loop.takeCommands(into: &batch)
-        performBatch()
-        batch.removeAll(keepingCapacity: true)
-    }
-
-    /// Writes every connection given output this turn. Between slices it takes the commands that
-    /// arrived meanwhile, so output for a connection not yet reached goes out in this pass rather
-    /// than waiting a whole pass (a pass over a large room's members takes milliseconds).
-    private func flushDirty() {
-        var next = 0
-        var intakes = 0
-        while next < dirty.count {
-            let end = min(next + Self.flushSlice, dirty.count)
-            for index in next..<end where dirty[index].dirty { flush(dirty[index]) }
-            next = end
-            if next < dirty.count && intakes < Self.maxIntakesPerTurn {
-                intakes += 1
-                performCommands()
-            }
+    /// Writes the next slice of connections with output. A connection given more output after its
+    /// write joins the back of the queue, so a busy room's members are served round-robin while
+    /// reads and commands are taken between slices rather than once per pass over all of them.
+    private func flushSlice() {
+        let end = min(dirtyCursor + Self.flushSlice, dirty.count)
+        while dirtyCursor < end {
+            let io = dirty[dirtyCursor]
+            dirtyCursor += 1
+            if io.dirty { flush(io) }
         }
-        dirty.removeAll(keepingCapacity: true)
+        if dirtyCursor == dirty.count {
+            dirty.removeAll(keepingCapacity: true)
+            dirtyCursor = 0
+        } else if dirtyCursor >= Self.flushSlice * 16 && dirtyCursor * 2 >= dirty.count {
+            dirty.removeFirst(dirtyCursor)
+            dirtyCursor = 0
+        }
     }
 
     /// Performs the turn's commands in order. Consecutive broadcasts to the same recipient list (a
