@@ -168,8 +168,8 @@ final class LoopDriver {
 
     // MARK: - Output
 
-    /// Queues bytes behind the connection's unwritten output; they are written after this turn's
-    /// commands, so everything a connection is sent in one turn goes out in one `send`.
+    /// Queues bytes behind the connection's unwritten output. The connection joins the write queue
+    /// once, however much it is given before its turn comes, so that output goes out in one `send`.
     private func append(_ bytes: [UInt8], to io: ConnectionIO) {
         guard io.closeMode == nil else { return }
         let connection = io.connection
