@@ -55,6 +55,28 @@ import Testing
         await loop.stop()
     }
 
+    @Test func broadcastsToMoreConnectionsThanASliceReachEveryoneInOrder() async throws {
+        let loop = try EventLoop(name: "test-loop")
+        var pairs: [(Connection, Connection)] = []
+        // More members than the loop writes in sixteen slices, so its write queue is trimmed mid-pass.
+        for _ in 0..<1500 { pairs.append(try await loop.connectedPair()) }
+        let group = BroadcastGroup(pairs.map(\.0))
+        var expected: [UInt8] = []
+        for burst in 0..<20 {
+            for index in 0..<10 {
+                let frame = Array("frame \(burst).\(index)\n".utf8)
+                expected += frame
+                group.send(frame)
+            }
+            // Lets the loop start a pass before the next burst re-queues members already written.
+            await Task.yield()
+        }
+        for pair in pairs {
+            #expect(try await read(pair.1, count: expected.count) == expected)
+        }
+        await loop.stop()
+    }
+
     @Test func aGroupSpanningTwoLoopsReachesEveryMember() async throws {
         let first = try EventLoop(name: "test-loop-1")
         let second = try EventLoop(name: "test-loop-2")
