@@ -194,7 +194,7 @@ final class LoopDriver {
         io.dirty = false
         let connection = io.connection
         guard io.writable, io.connecting == nil else {
-            connection.queued.store(io.output.count - io.writeOffset, ordering: .relaxed)
+            publishQueued(io)
             return
         }
         var progressed = false
@@ -221,7 +221,7 @@ final class LoopDriver {
                     io.output.removeSubrange(0..<io.writeOffset)
                     io.writeOffset = 0
                 }
-                connection.queued.store(io.output.count - io.writeOffset, ordering: .relaxed)
+                publishQueued(io)
                 if progressed || io.stalledSince == nil { io.stalledSince = monotonicNanos() }
                 watched.insert(io.id)
                 return
@@ -229,7 +229,7 @@ final class LoopDriver {
         }
         io.output.removeAll(keepingCapacity: io.output.capacity <= ConnectionIO.retainedCapacity)
         io.writeOffset = 0
-        connection.queued.store(0, ordering: .relaxed)
+        publishQueued(io)
         io.stalledSince = nil
         if io.closeMode == .drain { beginLinger(io) } else if io.closeDeadline == nil { watched.remove(io.id) }
     }
@@ -247,6 +247,16 @@ final class LoopDriver {
         io.closeDeadline = monotonicNanos() + UInt64(io.connection.limits.drainSeconds * 1e9)
         watched.insert(io.id)
         flush(io)
+    }
+
+    /// Tells other threads (`Connection.queuedBytes`) how much output waits, storing only on a
+    /// change: a flush that empties an already-empty count is the common case, once per recipient
+    /// per pass, and the store would dirty a line of the connection that session threads read.
+    private func publishQueued(_ io: ConnectionIO) {
+        let queued = io.output.count - io.writeOffset
+        guard queued != io.publishedQueued else { return }
+        io.publishedQueued = queued
+        io.connection.queued.store(queued, ordering: .relaxed)
     }
 
     /// A last write for a connection about to be cut: whatever fits in the socket now.
@@ -288,7 +298,7 @@ final class LoopDriver {
         io.dirty = false
         io.output = []
         io.writeOffset = 0
-        connection.queued.store(0, ordering: .relaxed)
+        publishQueued(io)
         endInput(io)
         io.connecting?.resume(throwing: SystemError("connect", code: ECONNABORTED))
         io.connecting = nil
@@ -534,8 +544,10 @@ final class ConnectionIO {
     /// Output not yet written, from `writeOffset` on.
     var output: [UInt8] = []
     var writeOffset = 0
-    /// Queued for a flush at the end of this turn.
+    /// In the write queue, waiting for its turn.
     var dirty = false
+    /// The last count stored in `connection.queued`.
+    var publishedQueued = 0
     var writable = true
     var inputEnded = false
     var lingering = false
