@@ -1,0 +1,64 @@
+#!/usr/bin/env bash
+# Runs one scenario against ActorChat and the pub/sub servers it competes with, one server at a
+# time on this machine, with the same independent C generator (scripts/peers/loadgen.c: one
+# message per write, constant offered rate, due-time latency). Servers not installed are skipped;
+# on Debian: apt-get install redis-server nats-server. Arguments go to the generator, e.g.:
+#   scripts/peers.sh --scenario rooms --rate 40000 --sweep
+#   scripts/peers.sh --scenario fanout-1000 --rate 1000 --seconds 5 --rounds 3
+# --rounds N repeats the whole sequence N times, so each server's runs are interleaved with the
+# others' and the comparison is not skewed by the machine's noise drifting over time.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+rounds=1 args=()
+while [ $# -gt 0 ]; do
+    case "$1" in
+        --rounds) rounds=$2; shift 2 ;;
+        *) args+=("$1"); shift ;;
+    esac
+done
+swift build -c release >&2
+work=$(mktemp -d)
+server=
+trap '[ -n "$server" ] && kill "$server" 2>/dev/null; rm -rf "$work"' EXIT
+cc -O2 -Wall -o "$work/loadgen" scripts/peers/loadgen.c -lpthread
+
+free_port() {
+    local port
+    while :; do
+        port=$((20000 + RANDOM % 12000))  # under the ephemeral range (32768 and up)
+        (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null || { echo "$port"; return; }
+    done
+}
+
+# Starts a server on $port in the background ($server is its pid) and waits until it accepts.
+start() {
+    case "$1" in
+        actorchat) .build/release/actor-chat-server --host 127.0.0.1 --port "$port" --rate-limit 1000000000 \
+                       --rate-burst 1000000000 --max-connections-per-ip 1000000 --max-rooms 100000 \
+                       --max-room-limit 1000000 --idle-ping-seconds 3600 --log-level warn </dev/null >"$work/log" 2>&1 & ;;
+        redis) redis-server --port "$port" --bind 127.0.0.1 --save '' --appendonly no --maxclients 20000 >"$work/log" 2>&1 & ;;
+        nats) nats-server -a 127.0.0.1 -p "$port" >"$work/log" 2>&1 & ;;
+    esac
+    server=$!
+    for _ in $(seq 200); do (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && return; sleep 0.05; done
+    echo "peers: $1 did not start:" >&2; cat "$work/log" >&2; exit 1
+}
+
+peers=(actorchat)
+command -v redis-server >/dev/null && peers+=(redis) || echo "peers: redis-server not installed, skipped" >&2
+command -v nats-server >/dev/null && peers+=(nats) || echo "peers: nats-server not installed, skipped" >&2
+echo "peers: ${peers[*]}; $(nproc) cores, $(uname -m), $(date -u +%Y-%m-%dT%H:%MZ); generator: ${args[*]}" >&2
+echo "peers: ActorChat runs with the load test's limits raised; redis-server with persistence off; nats-server as installed" >&2
+failed=0
+for round in $(seq "$rounds"); do
+    for peer in "${peers[@]}"; do
+        port=$(free_port)
+        start "$peer"
+        # A peer failing the pass rule is a finding; ActorChat failing it fails the script (CI runs it).
+        "$work/loadgen" --protocol "$peer" --port "$port" --server-pid "$server" "${args[@]}" |
+            { [ "$round$peer" = "1actorchat" ] && cat || tail -n +2; } || { [ "$peer" != actorchat ] || failed=1; }
+        kill "$server"; wait "$server" 2>/dev/null || true
+        server=
+    done
+done
+exit "$failed"
