@@ -2,12 +2,13 @@
 // same machine, in one run, with the same client code. It speaks three protocols: ActorChat's JSON
 // lines, Redis pub/sub (RESP) and NATS. Each simulated client holds its own TCP connection(s),
 // joins one room (a Redis channel, a NATS subject), and senders send at a constant offered rate,
-// ONE MESSAGE PER WRITE (no pipelining), each stamped with the time it was due; receivers scan for
+// ONE MESSAGE PER WRITE (unless --pipeline N: N messages per write, for finding out what a figure
+// measured with pipelining clients means), each stamped with the time it was due; receivers scan for
 // the stamp and record due-to-receipt latency, so a slow server shows as latency, not as a lower
 // rate. Figures are printed as scripts/loadtest.sh prints them.
 //
 //   loadgen --protocol actorchat|redis|nats --port N --scenario fanout-100|fanout-1000|rooms
-//           [--rate MSGS_PER_S] [--seconds S] [--sweep] [--threads T] [--server-pid PID]
+//           [--rate MSGS_PER_S] [--seconds S] [--sweep] [--threads T] [--pipeline N] [--server-pid PID]
 // Exits 1 when the step fails (ratio under 0.99, p99 over 200 ms, errors or disconnects), or when
 // a sweep's first step does.
 #define _GNU_SOURCE
@@ -54,7 +55,7 @@ struct worker {
 };
 
 static enum protocol protocol;
-static int port, threads = 1, clientCount, roomSize, senderCount, serverPid;
+static int port, threads = 1, pipeline = 1, clientCount, roomSize, senderCount, serverPid;
 static double rate, seconds = 3;
 static struct client *clients;
 static struct worker *workers;
@@ -149,8 +150,9 @@ static int flushWaiting(struct worker *w) {
     return kept > 0;
 }
 
-static void sendMessage(struct worker *w, struct client *c, uint64_t dueNanos) {
-    char payload[PAYLOAD + 1], frame[512];
+// Sends `count` messages in one write, all stamped with the time the first was due.
+static void sendMessages(struct worker *w, struct client *c, uint64_t dueNanos, int count) {
+    char payload[PAYLOAD + 1], frame[512], batch[512 * 64];
     int length = snprintf(payload, sizeof payload, "@%llu:%d;", (unsigned long long)dueNanos, c->index);
     memset(payload + length, 'x', PAYLOAD - length);
     payload[PAYLOAD] = 0;
@@ -167,8 +169,9 @@ static void sendMessage(struct worker *w, struct client *c, uint64_t dueNanos) {
     default:
         size = snprintf(frame, sizeof frame, "PUB %s %d\r\n%s\r\n", room, PAYLOAD, payload);
     }
-    enqueue(w, c, frame, (size_t)size);
-    w->tally.sent++;
+    for (int i = 0; i < count; i++) memcpy(batch + (size_t)i * size, frame, (size_t)size);
+    enqueue(w, c, batch, (size_t)size * count);
+    w->tally.sent += count;
 }
 
 // One complete line from a client's rx connection: a delivery carries '@due:sender;'.
@@ -260,9 +263,9 @@ static void runStep(struct worker *w) {
     for (double t = start; t < end; t = now()) {
         uint64_t due = share > 0 ? (uint64_t)((t - start) * share) : 0;
         flushWaiting(w);
-        for (; issued < due; issued++) {
+        for (; issued + pipeline <= due; issued += pipeline) {
             struct client *c = w->senders[next++ % w->senderCount];
-            if (!c->closed) sendMessage(w, c, startNanos + (uint64_t)(issued * 1e9 / share));
+            if (!c->closed) sendMessages(w, c, startNanos + (uint64_t)(issued * 1e9 / share), pipeline);
         }
         // Waking each millisecond (or on data), not spinning, leaves the CPU to the server; messages
         // go out in bursts of a millisecond's worth, each still carrying its due time, so the
@@ -398,6 +401,7 @@ int main(int argc, char **argv) {
         else if (!strcmp(a, "--rate")) rate = atof(v);
         else if (!strcmp(a, "--seconds")) seconds = atof(v);
         else if (!strcmp(a, "--threads")) threads = atoi(v);
+        else if (!strcmp(a, "--pipeline")) pipeline = atoi(v);
         else if (!strcmp(a, "--server-pid")) serverPid = atoi(v);
         else { fprintf(stderr, "loadgen: unknown option %s\n", a); return 2; }
         i++;
@@ -409,6 +413,7 @@ int main(int argc, char **argv) {
     else if (!strcmp(scenario, "rooms")) { clientCount = 1000; roomSize = 10; senderCount = 1000; if (!rate) rate = 50000; }
     else { fprintf(stderr, "loadgen: unknown scenario %s\n", scenario); return 2; }
     if (!port) { fprintf(stderr, "loadgen: --port is required\n"); return 2; }
+    if (pipeline < 1 || pipeline > 64) { fprintf(stderr, "loadgen: --pipeline is 1 to 64\n"); return 2; }
 
     clients = calloc(clientCount, sizeof *clients);
     int stride = clientCount / senderCount;
