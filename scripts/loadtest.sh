@@ -12,11 +12,9 @@ bin=.build/release
 out=$(mktemp)
 trap 'kill "$server" 2>/dev/null; wait "$server" 2>/dev/null; rm -f "$out"' EXIT
 
-# A load test is one heavy client per address: per-client rate and per-IP limits would measure themselves.
-limits=(--rate-limit 1000000000 --rate-burst 1000000000 --max-connections-per-ip 1000000
-        --max-rooms 100000 --max-room-limit 1000000 --idle-ping-seconds 3600 --log-level warn)
-echo "loadtest: server limits raised for load: ${limits[*]}" >&2
-"$bin/actor-chat-server" --host 127.0.0.1 --port 0 "${limits[@]}" </dev/null >"$out" &
+source scripts/load-limits.sh
+echo "loadtest: server limits raised for load: ${load_limits[*]}" >&2
+"$bin/actor-chat-server" --host 127.0.0.1 --port 0 "${load_limits[@]}" </dev/null >"$out" &
 server=$!
 for _ in $(seq 100); do grep -q "listening on" "$out" && break; sleep 0.1; done
 port=$(grep -o 'listening on 127.0.0.1:[0-9]*' "$out" | cut -d: -f2)

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs one scenario against ActorChat and the pub/sub servers it competes with, one server at a
 # time on this machine, with the same independent C generator (scripts/peers/loadgen.c: one
-# message per write, constant offered rate, due-time latency). Servers not installed are skipped;
+# message per write unless --pipeline N, constant offered rate, due-time latency). Servers not installed are skipped;
 # on Debian: apt-get install redis-server nats-server. Arguments go to the generator, e.g.:
 #   scripts/peers.sh --scenario rooms --rate 40000 --sweep
 #   scripts/peers.sh --scenario fanout-1000 --rate 1000 --seconds 5 --rounds 3
@@ -9,6 +9,7 @@
 # others' and the comparison is not skewed by the machine's noise drifting over time.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source scripts/load-limits.sh
 rounds=1 args=()
 while [ $# -gt 0 ]; do
     case "$1" in
@@ -33,9 +34,7 @@ free_port() {
 # Starts a server on $port in the background ($server is its pid) and waits until it accepts.
 start() {
     case "$1" in
-        actorchat) .build/release/actor-chat-server --host 127.0.0.1 --port "$port" --rate-limit 1000000000 \
-                       --rate-burst 1000000000 --max-connections-per-ip 1000000 --max-rooms 100000 \
-                       --max-room-limit 1000000 --idle-ping-seconds 3600 --log-level warn </dev/null >"$work/log" 2>&1 & ;;
+        actorchat) .build/release/actor-chat-server --host 127.0.0.1 --port "$port" "${load_limits[@]}" </dev/null >"$work/log" 2>&1 & ;;
         redis) redis-server --port "$port" --bind 127.0.0.1 --save '' --appendonly no --maxclients 20000 >"$work/log" 2>&1 & ;;
         nats) nats-server -a 127.0.0.1 -p "$port" >"$work/log" 2>&1 & ;;
     esac
@@ -48,7 +47,7 @@ peers=(actorchat)
 command -v redis-server >/dev/null && peers+=(redis) || echo "peers: redis-server not installed, skipped" >&2
 command -v nats-server >/dev/null && peers+=(nats) || echo "peers: nats-server not installed, skipped" >&2
 echo "peers: ${peers[*]}; $(nproc) cores, $(uname -m), $(date -u +%Y-%m-%dT%H:%MZ); generator: ${args[*]}" >&2
-echo "peers: ActorChat runs with the load test's limits raised; redis-server with persistence off; nats-server as installed" >&2
+echo "peers: ActorChat runs with the load test's limits raised (${load_limits[*]}); redis-server with persistence off; nats-server as installed" >&2
 failed=0
 for round in $(seq "$rounds"); do
     for peer in "${peers[@]}"; do

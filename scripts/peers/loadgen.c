@@ -47,8 +47,7 @@ struct tally {
 
 struct worker {
     pthread_t thread;
-    int id, epoll;
-    struct client **clients; int count;
+    int epoll;
     struct client **senders; int senderCount;
     struct client **waiting; int waitingCount; // senders with bytes the kernel has not taken yet
     struct tally tally;
@@ -174,9 +173,9 @@ static void sendMessages(struct worker *w, struct client *c, uint64_t dueNanos, 
     w->tally.sent += count;
 }
 
-// One complete line from a client's rx connection: a delivery carries '@due:sender;'.
 static void disconnect(struct worker *w, struct client *c);
 
+// One complete line from a client's rx connection: a delivery carries '@due:sender;'.
 static void handleLine(struct worker *w, struct client *c, char *line, size_t length, uint64_t receivedNanos) {
     if (protocol == NATS && length == 4 && memcmp(line, "PING", 4) == 0) { writeAll(c->rx, "PONG\r\n", 6); return; }
     if (c->ready < 2) {
@@ -428,9 +427,7 @@ int main(int argc, char **argv) {
     workers = calloc(threads, sizeof *workers);
     for (int t = 0; t < threads; t++) {
         struct worker *w = &workers[t];
-        w->id = t;
         w->epoll = epoll_create1(0);
-        w->clients = calloc(clientCount, sizeof *w->clients);
         w->senders = calloc(clientCount, sizeof *w->senders);
         w->waiting = calloc(clientCount, sizeof *w->waiting);
     }
@@ -439,7 +436,6 @@ int main(int argc, char **argv) {
     for (int i = 0; i < clientCount; i++) {
         struct client *c = &clients[i];
         struct worker *w = &workers[dealt[c->sender]++ % threads];
-        w->clients[w->count++] = c;
         if (c->sender) w->senders[w->senderCount++] = c;
         watch(w, c);
     }
