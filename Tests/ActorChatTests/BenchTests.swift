@@ -52,7 +52,7 @@ import Testing
 
 @Suite struct BenchWorkerTests {
     /// A server with the fanout scenario's room (at `roomLimit`) and a worker for its first `clients` clients.
-    private static func fanout(clients: Int, roomLimit: Int) async throws -> (TestServer, BenchWorker) {
+    private static func fanout(clients: Int, roomLimit: Int, pipeline: Int = 1) async throws -> (TestServer, BenchWorker) {
         let server = try await TestServer.start {
             $0.unlimitedRate()
             $0.maxConnectionsPerAddress = 1000
@@ -61,7 +61,7 @@ import Testing
         scenario.runID = "t"
         let setup = try await server.client("setup")
         try await setup.request("create_room", ["room": "t-0", "limit": .number(String(roomLimit))])
-        return (server, try BenchWorker(scenario: scenario, indices: 0..<clients, host: "127.0.0.1", port: server.port))
+        return (server, try BenchWorker(scenario: scenario, indices: 0..<clients, host: "127.0.0.1", port: server.port, pipeline: pipeline))
     }
 
     @Test func aSmallFanoutDeliversAndCountsExactly() async throws {
@@ -75,6 +75,55 @@ import Testing
         #expect(figures.disconnects == 0)
         await worker.stop()
         await server.stop()
+    }
+
+    @Test func pipelinedSendersDeliverEveryMessageInOrder() async throws {
+        let (server, worker) = try await Self.fanout(clients: 100, roomLimit: 100, pipeline: 8)
+        try await worker.connectAll()
+        // 400 messages/s for 0.5 s is 200 due, in 25 writes of 8: the last write is due at 0.4975 s.
+        let figures = await worker.run(rate: 400, seconds: 0.5)
+        #expect(figures.sent == 200)
+        #expect(figures.received == figures.sent * 99)
+        #expect(figures.losses == 0 && figures.duplicates == 0 && figures.reorders == 0)
+        #expect(figures.errors == 0)
+        // A write leaves when its last message is due, stamped with its first's due time: messages
+        // wait 0 to 17.5 ms (7 × 2.5 ms) to fill it, so the median is at least 5 ms however fast the machine.
+        #expect(figures.histogram.percentile(0.5) >= 5)
+        await worker.stop()
+        await server.stop()
+    }
+
+    @Test func aPipelinedSenderPutsItsMessagesInOneWrite() async throws {
+        // A stand-in server that welcomes, confirms the join, then records what each read brought.
+        let loop = try EventLoop(name: "fake-server")
+        let (accepted, continuation) = AsyncStream.makeStream(of: Connection.self)
+        let listener = try loop.listen(on: try SocketAddress.resolve(host: "127.0.0.1", port: 0)[0], onAccept: { continuation.yield($0) })
+        var scenario = try #require(BenchScenario.named("fanout-100"))
+        scenario.runID = "t"
+        let worker = try BenchWorker(scenario: scenario, indices: 0..<1, host: "127.0.0.1", port: listener.address.port, pipeline: 8)
+        let server = Task {
+            var sendsPerRead: [Int] = []
+            for await connection in accepted {
+                for await chunk in connection.inbound {
+                    let lines = String(decoding: chunk, as: UTF8.self).split(separator: "\n")
+                    if lines.contains(where: { $0.contains(#""event":"login""#) }) { connection.send(Array("{\"event\":\"welcome\",\"params\":{}}\n".utf8)) }
+                    if lines.contains(where: { $0.contains(#""event":"join""#) }) { connection.send(Array("{\"event\":\"joined\",\"params\":{}}\n".utf8)) }
+                    let sends = lines.filter { $0.contains(#""event":"send""#) }.count
+                    if sends > 0 { sendsPerRead.append(sends) }
+                    connection.didConsume(chunk.count)
+                    if sendsPerRead.reduce(0, +) >= 200 { return sendsPerRead }
+                }
+            }
+            return sendsPerRead
+        }
+        try await worker.connectAll()
+        let figures = await worker.run(rate: 400, seconds: 0.5, drainSeconds: 1)
+        let sendsPerRead = try await withDeadline(.seconds(10), waitingFor: "200 sends at the stand-in server") { await server.value }
+        #expect(figures.sent == 200)
+        #expect(sendsPerRead.reduce(0, +) == 200)
+        #expect(sendsPerRead.allSatisfy { $0 % 8 == 0 }, "each write carries 8 messages: \(sendsPerRead)")
+        await worker.stop()
+        await loop.stop()
     }
 
     @Test func churnRoundsLogInJoinSendAndLeave() async throws {

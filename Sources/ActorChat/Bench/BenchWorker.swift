@@ -20,10 +20,13 @@ public final class BenchWorker: Sendable {
     private let tally = BenchTally()
     private let clients = Mutex<[BenchClient]>([])
     private let textPadding: String
+    /// Messages a sender puts in one write: 1 is a client typing; more is a client pipelining.
+    private let pipeline: Int
 
-    public init(scenario: BenchScenario, indices: Range<Int>, host: String, port: Int, messageBytes: Int = 100) throws {
+    public init(scenario: BenchScenario, indices: Range<Int>, host: String, port: Int, messageBytes: Int = 100, pipeline: Int = 1) throws {
         self.scenario = scenario
         self.indices = indices
+        self.pipeline = max(1, pipeline)
         address = try SocketAddress.resolve(host: host, port: port)[0]
         sources = try Self.sourceAddresses(for: address)
         loop = try EventLoop(name: "bench-io")
@@ -130,14 +133,16 @@ public final class BenchWorker: Sendable {
     }
 
     /// The sending schedule runs on a thread of its own: message i is due at start + i/rate,
-    /// and one that is late is still sent (late), carrying the time it was due.
+    /// and one that is late is still sent (late), carrying the time it was due. With a pipeline of
+    /// n, a sender's n messages go in one write once the last is due, each stamped with the first's
+    /// due time, so the wait to fill the write counts as latency.
     private func send(from senders: [BenchClient], rate: Double, seconds: Double) async -> Int {
         // Each sender's request is encoded once, around the due time that changes per message, so
         // the schedule thread spends its time sending rather than building JSON.
         let templates = senders.map { sender in
             SendTemplate(connection: sender.attached, room: sender.room, text: "|\(sender.index)|\(textPadding)")
         }
-        return await withCheckedContinuation { continuation in
+        return await withCheckedContinuation { [pipeline] continuation in
             Thread {
                 let interval = 1e9 / rate
                 let start = monotonicNanos()
@@ -145,18 +150,20 @@ public final class BenchWorker: Sendable {
                 var sent = 0
                 var request: [UInt8] = []
                 while true {
-                    let due = start + UInt64(Double(sent) * interval)
-                    if due >= end { break }
+                    let first = start + UInt64(Double(sent) * interval)
+                    let last = start + UInt64(Double(sent + pipeline - 1) * interval)
+                    if last >= end { break }
                     let now = monotonicNanos()
-                    if due > now {
-                        var pause = timespec(tv_sec: Int((due - now) / 1_000_000_000), tv_nsec: Int((due - now) % 1_000_000_000))
+                    if last > now {
+                        var pause = timespec(tv_sec: Int((last - now) / 1_000_000_000), tv_nsec: Int((last - now) % 1_000_000_000))
                         nanosleep(&pause, nil)
                         continue
                     }
-                    let template = templates[sent % templates.count]
-                    template.fill(&request, due: due)
+                    let template = templates[(sent / pipeline) % templates.count]
+                    request.removeAll(keepingCapacity: true)
+                    for _ in 0..<pipeline { template.append(to: &request, due: first) }
                     template.connection?.send(request)
-                    sent += 1
+                    sent += pipeline
                 }
                 continuation.resume(returning: sent)
             }.start()
@@ -191,8 +198,7 @@ private struct SendTemplate: Sendable {
         tail = Array("\(suffix)\"}}\n".utf8)
     }
 
-    func fill(_ request: inout [UInt8], due: UInt64) {
-        request.removeAll(keepingCapacity: true)
+    func append(to request: inout [UInt8], due: UInt64) {
         request.append(contentsOf: head)
         request.append(contentsOf: String(due).utf8)
         request.append(contentsOf: tail)

@@ -17,6 +17,8 @@ public struct LoadTest: Sendable {
         public var soak = false
         public var workers = 1
         public var messageBytes = 100
+        /// Messages each sender puts in one write (1: one per write, as a person types).
+        public var pipeline = 1
         public var jsonPath: String?
 
         public init(scenario: BenchScenario) {
@@ -54,7 +56,8 @@ public struct LoadTest: Sendable {
         let sampler = options.serverPID.map(ServerSampler.init(pid:))
         let memoryBefore = sampler?.memory().resident ?? 0
         try await createRooms()
-        say("scenario \(scenario.name): \(scenario.clients) clients in \(scenario.rooms) room(s) of \(scenario.roomSize), \(options.workers) worker process(es)")
+        say("scenario \(scenario.name): \(scenario.clients) clients in \(scenario.rooms) room(s) of \(scenario.roomSize), \(options.workers) worker process(es)"
+            + (options.pipeline > 1 ? ", \(options.pipeline) messages per write" : ""))
         let started = ContinuousClock.now
         let connectCPUBefore = sampler?.cpuSeconds() ?? 0
         var workers: [WorkerProcess] = []
@@ -66,7 +69,7 @@ public struct LoadTest: Sendable {
             workers.append(try WorkerProcess(executable: executable, arguments: [
                 "bench", "--scenario", scenario.name, "--clients", String(scenario.clients), "--first", String(first), "--count", String(count),
                 "--host", options.host, "--port", String(options.port), "--message-bytes", String(options.messageBytes),
-                "--run-id", scenario.runID,
+                "--pipeline", String(options.pipeline), "--run-id", scenario.runID,
             ]))
         }
         for worker in workers { _ = try await worker.nextObject() }

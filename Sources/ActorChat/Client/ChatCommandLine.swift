@@ -109,6 +109,7 @@ public enum ChatCommandLine {
                 .init("host", value: "host", help: "Server host (default 127.0.0.1)."),
                 .init("port", value: "port", help: "Server port (default 7777)."),
                 .init("message-bytes", value: "n", help: "Message text size (default 100)."),
+                .init("pipeline", value: "n", help: "Messages per write, 1 to 64 (default 1)."),
                 .init("run-id", value: "id", help: "The prefix of this run's room names."),
             ]), run: benchWorker),
         "loadtest": Subcommand(arguments: CommandLineArguments(
@@ -123,6 +124,7 @@ public enum ChatCommandLine {
                 .init("clients", value: "n", help: "Clients, for connections and churn (default 19000 and 200)."),
                 .init("server-pid", value: "pid", help: "The server's pid, to report its CPU and memory."),
                 .init("message-bytes", value: "n", help: "Message text size (default 100)."),
+                .init("pipeline", value: "n", help: "Messages each sender puts in one write, 1 to 64 (default 1: one per write)."),
                 .init("json", value: "file", help: "Also write the figures to this file as JSON."),
                 .init("host", value: "host", help: "Server host (default 127.0.0.1)."),
                 .init("port", value: "port", help: "Server port (default 7777)."),
@@ -145,7 +147,8 @@ public enum ChatCommandLine {
         _ = ChatServer.raiseDescriptorLimit()
         let worker = try BenchWorker(
             scenario: scenario, indices: first..<(first + count), host: parsed.value("host") ?? "127.0.0.1",
-            port: try parsed.integer("port", in: 1...65535) ?? 7777, messageBytes: try parsed.integer("message-bytes", in: 24...60000) ?? 100)
+            port: try parsed.integer("port", in: 1...65535) ?? 7777, messageBytes: try parsed.integer("message-bytes", in: 24...60000) ?? 100,
+            pipeline: try parsed.integer("pipeline", in: 1...64) ?? 1)
         func answer(_ object: JSONObject) {
             var writer = JSONWriter()
             writer.write(.object(object))
@@ -181,6 +184,7 @@ public enum ChatCommandLine {
         options.soak = parsed.flag("soak")
         options.workers = try parsed.integer("workers", in: 1...64) ?? 1
         options.messageBytes = try parsed.integer("message-bytes", in: 24...60000) ?? 100
+        options.pipeline = try parsed.integer("pipeline", in: 1...64) ?? 1
         options.serverPID = try parsed.integer("server-pid", in: 1...Int(Int32.max)).map { Int32($0) }
         options.jsonPath = parsed.value("json")
         let executable = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
