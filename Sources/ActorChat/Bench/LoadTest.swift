@@ -81,6 +81,7 @@ public struct LoadTest: Sendable {
         var result: JSONObject = [
             "scenario": .string(scenario.name), "clients": .number(String(scenario.clients)),
             "connect_seconds": .number(String(connectSeconds)), "workers": .number(String(options.workers)),
+            "pipeline": .number(String(options.pipeline)),
         ]
         switch scenario.name {
         case "connections":
