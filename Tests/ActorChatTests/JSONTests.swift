@@ -32,6 +32,24 @@ import Testing
         #expect(throws: JSONError.self) { try parse(#"{"x":{"k":1,"k":1}}"#) }
     }
 
+    @Test func findsDuplicatesInObjectsOfManyKeys() throws {
+        // Past the first keys, duplicates are looked up in a set rather than by a scan.
+        let keys = (0..<20_000).map { #""k\#($0)":\#($0)"# }
+        let object = try #require(try parse("{" + keys.joined(separator: ",") + "}").object)
+        #expect(object.members.count == 20_000)
+        #expect(object["k19999"] == .number("19999"))
+        // A Bool, so that a failure does not print twenty thousand members.
+        func rejects(_ text: String) -> Bool { (try? parse(text)) == nil }
+        #expect(rejects("{" + keys.joined(separator: ",") + #","k3":0}"#))
+        #expect(rejects("{" + keys.prefix(40).joined(separator: ",") + #","k39":0}"#))
+        #expect(rejects("{" + keys.prefix(5).joined(separator: ",") + #","k0":0}"#))
+    }
+
+    @Test func readsRawUTF8AndASCIIStringsExactly() throws {
+        #expect(try parse("\"caf\u{E9} \u{1F600} \u{7F}\"") == .string("caf\u{E9} \u{1F600} \u{7F}"))
+        #expect(try parse(#""plain ascii, 100% of it""#) == .string("plain ascii, 100% of it"))
+    }
+
     @Test func keepsCanonicallyEquivalentKeysApart() throws {
         // "é" precomposed and decomposed are equal as Swift Strings but are different keys.
         let object = try #require(try parse(#"{"\u00e9":1,"e\u0301":2}"#).object)
