@@ -106,12 +106,8 @@ public enum ChatCommandLine {
                 .init("clients", value: "n", help: "Clients in the whole scenario (connections and churn)."),
                 .init("first", value: "index", help: "The first client this worker simulates (default 0)."),
                 .init("count", value: "n", help: "How many clients this worker simulates (default: all)."),
-                .init("host", value: "host", help: "Server host (default 127.0.0.1)."),
-                .init("port", value: "port", help: "Server port (default 7777)."),
-                .init("message-bytes", value: "n", help: "Message text size (default 100)."),
-                .init("pipeline", value: "n", help: "Messages per write, 1 to 64 (default 1)."),
                 .init("run-id", value: "id", help: "The prefix of this run's room names."),
-            ]), run: benchWorker),
+            ] + generatorOptions), run: benchWorker),
         "loadtest": Subcommand(arguments: CommandLineArguments(
             command: "actor-chat-cli loadtest", abstract: "Run a load-test scenario against a running server and print the figures.",
             options: [
@@ -123,13 +119,25 @@ public enum ChatCommandLine {
                 .init("workers", value: "n", help: "Worker processes (default 1; more for over 19,000 clients)."),
                 .init("clients", value: "n", help: "Clients, for connections and churn (default 19000 and 200)."),
                 .init("server-pid", value: "pid", help: "The server's pid, to report its CPU and memory."),
-                .init("message-bytes", value: "n", help: "Message text size (default 100)."),
-                .init("pipeline", value: "n", help: "Messages each sender puts in one write, 1 to 64 (default 1: one per write)."),
                 .init("json", value: "file", help: "Also write the figures to this file as JSON."),
-                .init("host", value: "host", help: "Server host (default 127.0.0.1)."),
-                .init("port", value: "port", help: "Server port (default 7777)."),
-            ]), run: loadTest),
+            ] + generatorOptions), run: loadTest),
     ]
+
+    /// What `loadtest` and its `bench` workers both take: where the server is and what a client sends.
+    private static let generatorOptions: [CommandLineArguments.Option] = [
+        .init("host", value: "host", help: "Server host (default 127.0.0.1)."),
+        .init("port", value: "port", help: "Server port (default 7777)."),
+        .init("message-bytes", value: "n", help: "Message text size (default 100)."),
+        .init("pipeline", value: "n", help: "Messages each sender puts in one write, 1 to 64 (default 1: one per write)."),
+    ]
+
+    private static func messageBytes(_ parsed: CommandLineArguments.Parsed) throws(UsageError) -> Int {
+        try parsed.integer("message-bytes", in: 24...60000) ?? 100
+    }
+
+    private static func pipeline(_ parsed: CommandLineArguments.Parsed) throws(UsageError) -> Int {
+        try parsed.integer("pipeline", in: 1...64) ?? 1
+    }
 
     private static func scenario(_ parsed: CommandLineArguments.Parsed) throws -> BenchScenario {
         let name = parsed.value("scenario") ?? "fanout-100"
@@ -147,8 +155,7 @@ public enum ChatCommandLine {
         _ = ChatServer.raiseDescriptorLimit()
         let worker = try BenchWorker(
             scenario: scenario, indices: first..<(first + count), host: parsed.value("host") ?? "127.0.0.1",
-            port: try parsed.integer("port", in: 1...65535) ?? 7777, messageBytes: try parsed.integer("message-bytes", in: 24...60000) ?? 100,
-            pipeline: try parsed.integer("pipeline", in: 1...64) ?? 1)
+            port: try parsed.integer("port", in: 1...65535) ?? 7777, messageBytes: try messageBytes(parsed), pipeline: try pipeline(parsed))
         func answer(_ object: JSONObject) {
             var writer = JSONWriter()
             writer.write(.object(object))
@@ -183,8 +190,8 @@ public enum ChatCommandLine {
         options.sweep = parsed.flag("sweep")
         options.soak = parsed.flag("soak")
         options.workers = try parsed.integer("workers", in: 1...64) ?? 1
-        options.messageBytes = try parsed.integer("message-bytes", in: 24...60000) ?? 100
-        options.pipeline = try parsed.integer("pipeline", in: 1...64) ?? 1
+        options.messageBytes = try messageBytes(parsed)
+        options.pipeline = try pipeline(parsed)
         options.serverPID = try parsed.integer("server-pid", in: 1...Int(Int32.max)).map { Int32($0) }
         options.jsonPath = parsed.value("json")
         let executable = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
