@@ -34,6 +34,7 @@ public actor RoomManager {
     }
 
     private let limits: Limits
+    private let executor: SessionExecutor
     private var users: [Int: User] = [:]
     private var userIDsByKey: [String: Int] = [:]
     private var rooms: [String: Room] = [:]
@@ -41,8 +42,14 @@ public actor RoomManager {
     private var messagesIn = 0
     private var deliveriesOut = 0
 
-    public init(limits: Limits = Limits()) {
+    /// Runs on `executor`, where the server's sessions run too, so their requests enter without a thread switch.
+    public init(limits: Limits = Limits(), executor: SessionExecutor = SessionExecutor(name: "actor-chat-rooms")) {
         self.limits = limits
+        self.executor = executor
+    }
+
+    public nonisolated var unownedExecutor: UnownedSerialExecutor {
+        executor.asUnownedSerialExecutor()
     }
 
     // MARK: - Users

@@ -1,7 +1,8 @@
 /// Routes each request to the one handler registered for its event name. Built once, then
 /// frozen: the server takes it by value before it starts.
 public struct Dispatcher: Sendable {
-    public typealias Handler = @Sendable (ClientRequest, inout SessionContext) async throws(ChatError) -> Void
+    /// Runs in its caller's isolation (the session's actor), so a handler's await on the rooms stays on the session's thread.
+    public typealias Handler = nonisolated(nonsending) @Sendable (ClientRequest, inout SessionContext) async throws(ChatError) -> Void
 
     /// Who may send an event.
     public enum Access: Sendable {
@@ -26,7 +27,7 @@ public struct Dispatcher: Sendable {
 
     public var events: [String] { routes.keys.sorted() }
 
-    public func dispatch(_ request: ClientRequest, context: inout SessionContext) async throws(ChatError) {
+    nonisolated(nonsending) public func dispatch(_ request: ClientRequest, context: inout SessionContext) async throws(ChatError) {
         guard let route = routes[request.event] else { throw .unknownEvent(String(request.event.prefix(64))) }
         if route.access == .loggedIn && context.user == nil { throw .notLoggedIn }
         try await route.handler(request, &context)

@@ -4,6 +4,8 @@ import Synchronization
 public final class ServerServices: Sendable {
     public let configuration: ServerConfiguration
     public let rooms: RoomManager
+    /// The thread the sessions and the rooms share.
+    public let executor: SessionExecutor
     public let log: ServerLog
     private let openConnections = Atomic<Int>(0)
     private let disconnects = Mutex<[DisconnectReason: Int]>([:])
@@ -11,7 +13,8 @@ public final class ServerServices: Sendable {
     init(configuration: ServerConfiguration, log: ServerLog) {
         self.configuration = configuration
         self.log = log
-        rooms = RoomManager(limits: configuration.rooms)
+        executor = SessionExecutor(name: "actor-chat-sessions")
+        rooms = RoomManager(limits: configuration.rooms, executor: executor)
     }
 
     func connectionOpened() {

@@ -1,9 +1,20 @@
 /// One connection's life: frames lines from its inbound stream, dispatches each request in order,
-/// and on the way out leaves every room so the others hear `user_left` exactly once.
-struct Session {
+/// and on the way out leaves every room so the others hear `user_left` exactly once. An actor on
+/// the `SessionExecutor` it shares with the `RoomManager`, so its awaits on the rooms do not switch threads.
+actor Session {
     let connection: Connection
     let services: ServerServices
     let dispatcher: Dispatcher
+
+    init(connection: Connection, services: ServerServices, dispatcher: Dispatcher) {
+        self.connection = connection
+        self.services = services
+        self.dispatcher = dispatcher
+    }
+
+    nonisolated var unownedExecutor: UnownedSerialExecutor {
+        services.executor.asUnownedSerialExecutor()
+    }
 
     func run() async {
         let configuration = services.configuration
