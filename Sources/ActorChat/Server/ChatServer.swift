@@ -67,7 +67,7 @@ public actor ChatServer {
         await withDiscardingTaskGroup { group in
             for await connection in running.accepted {
                 services.connectionOpened()
-                group.addTask { await Session(connection: connection, services: services, dispatcher: dispatcher).run() }
+                group.addTask(executorPreference: services.executor) { await Session(connection: connection, services: services, dispatcher: dispatcher).run() }
             }
         }
         await running.loop.stop()

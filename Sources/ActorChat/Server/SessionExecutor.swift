@@ -2,11 +2,13 @@ import Dispatch
 import Foundation
 import Synchronization
 
-/// The serial executor a server's `Session` actors and its `RoomManager` share: one thread that
-/// takes the whole queue of jobs each turn. Actors on one serial executor call each other without
-/// leaving the thread, so a request's trip into the `RoomManager` and back is two direct calls,
-/// and the thread is woken only when it has run dry, not once per job.
-public final class SessionExecutor: SerialExecutor {
+/// The executor a server's sessions and its `RoomManager` share: one thread that takes the whole
+/// queue of jobs each turn, serving as the actors' serial executor and as the session tasks' task
+/// executor. Actors on one serial executor call each other without leaving the thread, so a
+/// request's trip into the `RoomManager` and back is two direct calls; the task executor keeps the
+/// sessions' nonisolated steps (inside `AsyncStream`, say) here instead of on the global pool; and
+/// the thread is woken only when it has run dry, not once per job.
+public final class SessionExecutor: SerialExecutor, TaskExecutor {
     private let queue = Mutex(Queue())
     private let wakeup = DispatchSemaphore(value: 0)
 
@@ -57,8 +59,11 @@ public final class SessionExecutor: SerialExecutor {
             if batch.isEmpty { queue.sleeping = true }
         }
         guard !batch.isEmpty else { return false }
-        let executor = asUnownedSerialExecutor()
-        for job in batch { job.runSynchronously(on: executor) }
+        // Every job runs as holding the serial executor, which is true of the one thread that runs
+        // them all: that is what lets an actor on it enter another without queueing.
+        let serial = asUnownedSerialExecutor()
+        let task = asUnownedTaskExecutor()
+        for job in batch { job.runSynchronously(isolatedTo: serial, taskExecutor: task) }
         batch.removeAll(keepingCapacity: true)
         return true
     }
