@@ -11,6 +11,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/load-limits.sh
+source scripts/free-port.sh
 rounds=4 sides=() args=()
 while [ $# -gt 0 ]; do
     case "$1" in
@@ -62,13 +63,6 @@ done
 messages=$(awk -v r="$rate" -v s="$seconds" 'BEGIN { print r * s }')
 echo "compare: A=${sides[0]} B=${sides[1]}; $rounds interleaved rounds; generator: ${args[*]}; $(nproc) cores, $(date -u +%Y-%m-%dT%H:%MZ)" >&2
 
-free_port() {
-    local port
-    while :; do
-        port=$((20000 + RANDOM % 12000))
-        (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null || { echo "$port"; return; }
-    done
-}
 
 # One run: prints "p50 p99 ratio cpu_us sendto read futex cs" (per message; "-" where perf is out).
 run() {

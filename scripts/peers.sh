@@ -10,6 +10,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/load-limits.sh
+source scripts/free-port.sh
 rounds=1 args=()
 while [ $# -gt 0 ]; do
     case "$1" in
@@ -23,13 +24,6 @@ server=
 trap '[ -n "$server" ] && kill "$server" 2>/dev/null; rm -rf "$work"' EXIT
 cc -O2 -Wall -o "$work/loadgen" scripts/peers/loadgen.c -lpthread
 
-free_port() {
-    local port
-    while :; do
-        port=$((20000 + RANDOM % 12000))  # under the ephemeral range (32768 and up)
-        (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null || { echo "$port"; return; }
-    done
-}
 
 # Starts a server on $port in the background ($server is its pid) and waits until it accepts.
 start() {
