@@ -55,6 +55,7 @@ import Testing
         let object = try #require(try parse(#"{"\u00e9":1,"e\u0301":2}"#).object)
         #expect(object.members.count == 2)
         #expect(object["\u{E9}"] == .number("1"))
+        #expect(object["e\u{301}"] == .number("2"))
     }
 
     @Test func boundsNesting() throws {
@@ -72,6 +73,14 @@ import Testing
     @Test(arguments: ["1.5", "1e2", "1e999", "18446744073709551616", "-9223372036854775809", "2.0"])
     func refusesNumbersThatAreNotExactInts(_ literal: String) throws {
         #expect(try parse(literal).integer == nil)
+    }
+
+    @Test(arguments: [0, 7, -7, 1_763_784_000_123, Int.max, Int.min])
+    func writerWritesWholeNumbersExactly(_ value: Int) throws {
+        var writer = JSONWriter()
+        writer.write(value)
+        #expect(String(decoding: writer.bytes, as: UTF8.self) == String(value))
+        #expect(try JSONParser.parse(writer.bytes).integer == value)
     }
 
     @Test func writerEscapesControlCharactersAndRoundTrips() throws {

@@ -73,14 +73,14 @@ extension JSONWriter {
     /// Writes one whole frame line: the envelope around `params`, which writes the members of the params object.
     mutating func envelope(event: String, id: JSONValue?, params: (inout JSONWriter) -> Void) {
         beginObject()
-        key("event")
+        key(literal: "event")
         write(event)
-        key("params")
+        key(literal: "params")
         beginObject()
         params(&self)
         endObject()
         if let id {
-            key("id")
+            key(literal: "id")
             write(id)
         }
         endObject()

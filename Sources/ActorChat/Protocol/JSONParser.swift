@@ -59,6 +59,8 @@ public struct JSONParser {
             depth -= 1
             return JSONObject(members)
         }
+        // Room for a request's envelope or params in one allocation, instead of growing 1, 2, 4.
+        members.reserveCapacity(4)
         while true {
             skipWhitespace()
             guard index < bytes.count, bytes[index] == UInt8(ascii: "\"") else { throw error("expected a key") }
@@ -66,7 +68,7 @@ public struct JSONParser {
             // Byte-wise, because Swift's String equality would merge canonically equivalent keys.
             let duplicate: Bool
             if members.count < Self.keysScanned {
-                duplicate = members.contains { $0.key.utf8.elementsEqual(key.utf8) }
+                duplicate = members.contains { $0.key.hasSameUTF8(as: key) }
             } else {
                 if seen == nil { seen = Set(members.map { Array($0.key.utf8) }) }
                 duplicate = !seen!.insert(Array(key.utf8)).inserted

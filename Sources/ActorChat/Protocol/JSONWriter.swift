@@ -4,7 +4,8 @@ public struct JSONWriter {
     public private(set) var bytes: [UInt8]
     private var needsComma = false
 
-    public init(capacity: Int = 128) {
+    /// The default fits a chat message's line, so encoding one does not grow the buffer midway.
+    public init(capacity: Int = 256) {
         bytes = []
         bytes.reserveCapacity(capacity)
     }
@@ -37,26 +38,49 @@ public struct JSONWriter {
         needsComma = false
     }
 
-    public mutating func write(_ string: String) {
+    /// A key known when the program was built: its bytes go out as they are, without the escape scan.
+    mutating func key(literal key: StaticString) {
         separate()
         bytes.append(UInt8(ascii: "\""))
+        bytes.append(contentsOf: UnsafeBufferPointer(start: key.utf8Start, count: key.utf8CodeUnitCount))
+        bytes.append(UInt8(ascii: "\""))
+        bytes.append(UInt8(ascii: ":"))
+        needsComma = false
+    }
+
+    public mutating func write(_ string: String) {
+        separate()
         var string = string
         string.withUTF8 { utf8 in
+            bytes.reserveCapacity(bytes.count + utf8.count + 2)
+            bytes.append(UInt8(ascii: "\""))
+            // Runs of bytes that need no escape, which is all of a typical string, are copied whole.
             var runStart = 0
-            for (offset, byte) in utf8.enumerated() where byte < 0x20 || byte == 0x22 || byte == 0x5C || byte == 0x7F {
+            for offset in utf8.indices where Self.needsEscape(utf8[offset]) {
                 bytes.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[runStart..<offset]))
-                appendEscape(byte)
+                appendEscape(utf8[offset])
                 runStart = offset + 1
             }
             bytes.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[runStart...]))
+            bytes.append(UInt8(ascii: "\""))
         }
-        bytes.append(UInt8(ascii: "\""))
         needsComma = true
     }
 
     public mutating func write(_ value: Int) {
         separate()
-        bytes.append(contentsOf: String(value).utf8)
+        // Digits are produced backwards into a stack buffer: no String is made for them.
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 20) { digits in
+            var magnitude = value.magnitude
+            var start = digits.count
+            repeat {
+                start -= 1
+                digits[start] = UInt8(ascii: "0") + UInt8(magnitude % 10)
+                magnitude /= 10
+            } while magnitude != 0
+            if value < 0 { bytes.append(UInt8(ascii: "-")) }
+            bytes.append(contentsOf: UnsafeBufferPointer(rebasing: digits[start...]))
+        }
         needsComma = true
     }
 
@@ -96,6 +120,11 @@ public struct JSONWriter {
     public mutating func endLine() {
         bytes.append(0x0A)
         needsComma = false
+    }
+
+    /// Control characters, DEL, the quote and the backslash.
+    private static func needsEscape(_ byte: UInt8) -> Bool {
+        byte < 0x20 || byte == 0x22 || byte == 0x5C || byte == 0x7F
     }
 
     private mutating func separate() {

@@ -6,7 +6,8 @@ public enum Names {
     /// The name's key for uniqueness: ASCII-lowercased. Names are ASCII, so no look-alike can collide.
     public static func key(_ name: String) -> String {
         // Most names arrive lowercase already: then the name is its own key and nothing is allocated.
-        guard name.utf8.contains(where: { (0x41...0x5A).contains($0) }) else { return name }
+        var name = name
+        guard name.withUTF8({ $0.contains { (0x41...0x5A).contains($0) } }) else { return name }
         return String(decoding: name.utf8.map { (0x41...0x5A).contains($0) ? $0 | 0x20 : $0 }, as: UTF8.self)
     }
 

@@ -83,25 +83,25 @@ public enum ServerEvent: Sendable, Equatable {
     private func writeParams(into writer: inout JSONWriter) {
         switch self {
         case .welcome(let user, let rooms):
-            writer.key("user")
+            writer.key(literal: "user")
             writer.beginObject()
             writer.field("id", user.id)
             writer.field("name", user.name)
-            writer.key("admin")
+            writer.key(literal: "admin")
             writer.write(user.admin)
             writer.endObject()
-            writer.key("rooms")
+            writer.key(literal: "rooms")
             writer.write(rooms)
         case .rooms(let rooms):
-            writer.key("rooms")
+            writer.key(literal: "rooms")
             writer.write(rooms)
         case .roomCreated(let room):
-            writer.key("room")
+            writer.key(literal: "room")
             writer.write(room)
         case .joined(let room, let members):
-            writer.key("room")
+            writer.key(literal: "room")
             writer.write(room)
-            writer.key("members")
+            writer.key(literal: "members")
             writer.write(names: members)
         case .userJoined(let room, let user):
             writer.field("room", room)
@@ -115,7 +115,7 @@ public enum ServerEvent: Sendable, Equatable {
         case .members(let room, let limit, let members):
             writer.field("room", room)
             writer.field("limit", limit)
-            writer.key("members")
+            writer.key(literal: "members")
             writer.write(names: members)
         case .message(let room, let from, let text, let seq, let ts):
             writer.field("room", room)
@@ -135,7 +135,7 @@ public enum ServerEvent: Sendable, Equatable {
             writer.field("room", room)
             writer.field("by", by)
         case .logs(let lines):
-            writer.key("lines")
+            writer.key(literal: "lines")
             writer.write(names: lines)
         case .stats(let stats):
             for member in stats.members {
@@ -161,13 +161,13 @@ public enum ServerEvent: Sendable, Equatable {
 }
 
 extension JSONWriter {
-    mutating func field(_ key: String, _ value: String) {
-        self.key(key)
+    mutating func field(_ key: StaticString, _ value: String) {
+        self.key(literal: key)
         write(value)
     }
 
-    mutating func field(_ key: String, _ value: Int) {
-        self.key(key)
+    mutating func field(_ key: StaticString, _ value: Int) {
+        self.key(literal: key)
         write(value)
     }
 

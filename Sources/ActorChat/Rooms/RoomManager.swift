@@ -138,10 +138,12 @@ public actor RoomManager {
     /// Sends a message to every member, the sender included; `sent` follows when the request has an id.
     public func send(text: String, to name: String, userID: Int, replyID: JSONValue?) throws(ChatError) {
         let user = try user(userID)
-        let key = Names.key(name)
-        guard let room = rooms[key] else { throw .roomNotFound(name) }
-        // Bumped in place; `room` shares the member list, which stays unchanged, so nothing is copied.
-        guard let seq = rooms[key]?.nextSeq(ifMember: userID) else { throw .notMember(room: room.name, user: nil) }
+        // One hash of the name per message: the room is found once and bumped in place through its index.
+        guard let index = rooms.index(forKey: Names.key(name)) else { throw .roomNotFound(name) }
+        guard let seq = rooms.values[index].nextSeq(ifMember: userID) else {
+            throw .notMember(room: rooms.values[index].name, user: nil)
+        }
+        let room = rooms.values[index]
         messagesIn += 1
         broadcast(.message(room: room.name, from: user.info.name, text: text, seq: seq, ts: Self.now()), to: room.audience)
         if let replyID {

@@ -25,10 +25,11 @@ extension JSONObject {
 
     /// Message text: non-empty valid UTF-8 of at most `maxBytes`, no control characters but newline and tab.
     func messageText(maxBytes: Int) throws(ChatError) -> String {
-        let text = try requiredString("text")
+        var text = try requiredString("text")
         guard !text.isEmpty else { throw .invalidParams("'text' is empty") }
         guard text.utf8.count <= maxBytes else { throw .invalidParams("'text' is longer than \(maxBytes) bytes") }
-        guard !text.utf8.contains(where: { $0 < 0x20 && $0 != 0x0A && $0 != 0x09 }) else {
+        // Over the contiguous bytes: every `send` passes here, and String.UTF8View's iterator is several times slower.
+        guard !text.withUTF8({ $0.contains { $0 < 0x20 && $0 != 0x0A && $0 != 0x09 } }) else {
             throw .invalidParams("'text' contains a control character (only newline and tab are allowed)")
         }
         return text

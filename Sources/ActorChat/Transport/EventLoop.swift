@@ -162,17 +162,13 @@ public final class EventLoop: Sendable {
     }
 
     func post(_ command: Command) {
-        post(CollectionOfOne(command))
-    }
-
-    private func post(_ commands: some Collection<Command>) {
         let accepted = mailbox.withLock { mailbox -> Bool in
             guard !mailbox.stopped else { return false }
-            mailbox.commands.append(contentsOf: commands)
+            mailbox.commands.append(command)
             return true
         }
         guard accepted else {
-            commands.forEach(Self.refuse)
+            Self.refuse(command)
             return
         }
         // Appending happens before the exchange, and the loop clears the flag before it drains,
