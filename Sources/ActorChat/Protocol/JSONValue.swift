@@ -77,8 +77,8 @@ extension String {
     /// Byte-for-byte equality of the UTF-8, unlike `==`, which treats canonically equivalent strings as equal.
     func hasSameUTF8(as other: String) -> Bool {
         guard utf8.count == other.utf8.count else { return false }
-        var mine = self
-        var theirs = other
-        return mine.withUTF8 { mine in theirs.withUTF8 { mine.elementsEqual($0) } }
+        var lhs = self
+        var rhs = other
+        return lhs.withUTF8 { left in rhs.withUTF8 { left.elementsEqual($0) } }
     }
 }

@@ -52,7 +52,6 @@ public struct JSONWriter {
         separate()
         var string = string
         string.withUTF8 { utf8 in
-            bytes.reserveCapacity(bytes.count + utf8.count + 2)
             bytes.append(UInt8(ascii: "\""))
             // Runs of bytes that need no escape, which is all of a typical string, are copied whole.
             var runStart = 0
