@@ -49,7 +49,7 @@ for index in 0 1; do
     fi
 done
 
-events=task-clock,context-switches,syscalls:sys_enter_sendto,syscalls:sys_enter_read,syscalls:sys_enter_futex
+events=task-clock,context-switches,syscalls:sys_enter_sendto,syscalls:sys_enter_sendmsg,syscalls:sys_enter_read,syscalls:sys_enter_futex
 perf_works=0
 perf stat -e "$events" true >/dev/null 2>&1 && perf_works=1 || echo "compare: perf cannot trace here; CPU from /proc only" >&2
 rate= seconds=3
@@ -64,7 +64,7 @@ messages=$(awk -v r="$rate" -v s="$seconds" 'BEGIN { print r * s }')
 echo "compare: A=${sides[0]} B=${sides[1]}; $rounds interleaved rounds; generator: ${args[*]}; $(nproc) cores, $(date -u +%Y-%m-%dT%H:%MZ)" >&2
 
 
-# One run: prints "p50 p99 ratio cpu_us sendto read futex cs" (per message; "-" where perf is out).
+# One run: prints "p50 p99 ratio cpu_us sends read futex cs" (per message, sends being sendto and sendmsg; "-" where perf is out).
 run() {
     local port
     port=$(free_port)
@@ -85,13 +85,13 @@ run() {
     local counts="- - - -"
     if [ "$perf_works" = 1 ]; then
         counts=$(awk -F, -v m="$messages" '
-            $3 ~ /sendto/ { s = $1 } $3 ~ /sys_enter_read/ { r = $1 } $3 ~ /futex/ { f = $1 } $3 ~ /context-switches/ { c = $1 }
+            $3 ~ /sendto|sendmsg/ { s += $1 } $3 ~ /sys_enter_read/ { r = $1 } $3 ~ /futex/ { f = $1 } $3 ~ /context-switches/ { c = $1 }
             END { printf "%.2f %.2f %.2f %.2f", s / m, r / m, f / m, c / m }' "$work/perf")
     fi
     echo "$step" | awk -v m="$messages" -v counts="$counts" '{ printf "%s %s %s %.1f %s\n", $6, $8, $5, $13 * 1e6 / m, counts }'
 }
 
-printf '%-6s %5s %8s %8s %6s %10s %10s %8s %9s %7s\n' side round p50ms p99ms ratio "cpu µs/msg" sendto/msg read/msg futex/msg cs/msg
+printf '%-6s %5s %8s %8s %6s %10s %10s %8s %9s %7s\n' side round p50ms p99ms ratio "cpu µs/msg" sends/msg read/msg futex/msg cs/msg
 for round in $(seq "$rounds"); do
     for index in 0 1; do
         name=$([ "$index" = 0 ] && echo A || echo B)

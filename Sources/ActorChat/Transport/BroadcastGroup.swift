@@ -1,6 +1,7 @@
 /// Connections that receive the same bytes, such as a room's members. Sending to the group costs
 /// one mailbox command per event loop however many connections it holds: the loop thread, not the
-/// sender, copies the bytes into each connection's output, so the sender never touches a recipient.
+/// sender, queues the bytes for each connection, so the sender never touches a recipient. The loop
+/// stores them once and queues a reference for each member (`OutboundBuffer`).
 public struct BroadcastGroup: Sendable {
     /// Grouped by loop; a server with one loop has one entry.
     private var byLoop: [(loop: EventLoop, connections: [Connection])] = []

@@ -25,6 +25,8 @@ final class LoopDriver {
     private var untrimmedBytes = 0
     private var lastTrim: UInt64 = 0
     private let readBuffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 64 << 10, alignment: 16)
+    /// Where each write lists the chunks it hands the kernel.
+    private let writeVectors = UnsafeMutableBufferPointer<iovec>.allocate(capacity: OutboundBuffer.maxChunksPerWrite)
     private let eventCapacity: Int32 = 512
     private let events: UnsafeMutablePointer<epoll_event>
     private var batch: [EventLoop.Command] = []
@@ -43,6 +45,7 @@ final class LoopDriver {
 
     deinit {
         readBuffer.deallocate()
+        writeVectors.deallocate()
         events.deallocate()
     }
 
@@ -169,20 +172,36 @@ final class LoopDriver {
     // MARK: - Output
 
     /// Queues bytes behind the connection's unwritten output. The connection joins the write queue
-    /// once, however much it is given before its turn comes, so that output goes out in one `send`.
+    /// once, however much it is given before its turn comes, so that output goes out in one `sendmsg`.
     private func append(_ bytes: [UInt8], to io: ConnectionIO) {
-        guard io.closeMode == nil else { return }
+        guard admits(bytes.count, to: io) else { return }
+        io.output.append(bytes)
+        markDirty(io)
+    }
+
+    /// Queues a chunk that other connections hold too: a reference, not a copy.
+    private func append(_ chunk: OutboundChunk, to io: ConnectionIO) {
+        guard admits(chunk.count, to: io) else { return }
+        io.output.append(chunk)
+        markDirty(io)
+    }
+
+    /// False, and the connection is cut as a slow consumer, when `count` more bytes would pass its
+    /// outbound bound.
+    private func admits(_ count: Int, to io: ConnectionIO) -> Bool {
+        guard io.closeMode == nil else { return false }
         let connection = io.connection
-        if io.output.count - io.writeOffset + bytes.count > connection.limits.outboundBytes {
-            connection.state.withLock { state in
-                state.reason = state.reason ?? .slowConsumer
-                state.closing = true
-            }
-            io.output.append(contentsOf: connection.limits.slowConsumerNotice)
-            close(io, mode: .abort)
-            return
+        guard io.output.count + count > connection.limits.outboundBytes else { return true }
+        connection.state.withLock { state in
+            state.reason = state.reason ?? .slowConsumer
+            state.closing = true
         }
-        io.output.append(contentsOf: bytes)
+        io.output.append(connection.limits.slowConsumerNotice)
+        close(io, mode: .abort)
+        return false
+    }
+
+    private func markDirty(_ io: ConnectionIO) {
         if !io.dirty {
             io.dirty = true
             dirty.append(io)
@@ -198,37 +217,26 @@ final class LoopDriver {
             return
         }
         var progressed = false
-        while io.writeOffset < io.output.count {
+        while !io.output.isEmpty {
             let result: IOResult<Int>
             do {
-                result = try io.output.withUnsafeBytes { bytes throws(SystemError) in
-                    try Socket.send(connection.fd, UnsafeRawBufferPointer(rebasing: bytes[io.writeOffset...]))
-                }
+                result = try io.output.write(to: connection.fd, using: writeVectors)
             } catch {
                 teardown(io, reason: .clientClosed)
                 return
             }
             switch result {
-            case .done(let written):
-                io.writeOffset += written
+            case .done:
                 io.wroteSinceSweep = true
                 progressed = true
             case .wouldBlock:
                 io.writable = false
-                // Drop the written part once it outweighs the rest, so a reader that keeps up only
-                // on average does not leave the buffer growing at the front.
-                if io.writeOffset >= io.output.count - io.writeOffset {
-                    io.output.removeSubrange(0..<io.writeOffset)
-                    io.writeOffset = 0
-                }
                 publishQueued(io)
                 if progressed || io.stalledSince == nil { io.stalledSince = monotonicNanos() }
                 watched.insert(io.id)
                 return
             }
         }
-        io.output.removeAll(keepingCapacity: io.output.capacity <= ConnectionIO.retainedCapacity)
-        io.writeOffset = 0
         publishQueued(io)
         io.stalledSince = nil
         if io.closeMode == .drain { beginLinger(io) } else if io.closeDeadline == nil { watched.remove(io.id) }
@@ -253,7 +261,7 @@ final class LoopDriver {
     /// change: a flush that empties an already-empty count is the common case, once per recipient
     /// per pass, and the store would dirty a line of the connection that session threads read.
     private func publishQueued(_ io: ConnectionIO) {
-        let queued = io.output.count - io.writeOffset
+        let queued = io.output.count
         guard queued != io.publishedQueued else { return }
         io.publishedQueued = queued
         io.connection.queued.store(queued, ordering: .relaxed)
@@ -261,10 +269,8 @@ final class LoopDriver {
 
     /// A last write for a connection about to be cut: whatever fits in the socket now.
     private func flushOnce(_ io: ConnectionIO) {
-        guard io.connecting == nil, io.writeOffset < io.output.count else { return }
-        _ = io.output.withUnsafeBytes { bytes in
-            try? Socket.send(io.connection.fd, UnsafeRawBufferPointer(rebasing: bytes[io.writeOffset...]))
-        }
+        guard io.connecting == nil, !io.output.isEmpty else { return }
+        _ = try? io.output.write(to: io.connection.fd, using: writeVectors)
     }
 
     /// Output is written: half-close, then read (discarding) until the socket is empty, so unread
@@ -296,8 +302,7 @@ final class LoopDriver {
             state.reason = state.reason ?? reason
         }
         io.dirty = false
-        io.output = []
-        io.writeOffset = 0
+        io.output.removeAll()
         publishQueued(io)
         endInput(io)
         io.connecting?.resume(throwing: SystemError("connect", code: ECONNABORTED))
@@ -364,15 +369,14 @@ final class LoopDriver {
         }
     }
 
-    /// A connection that wrote nothing since the last sweep gives back its output buffer, so idle
-    /// clients cost no buffer memory while busy ones keep reusing theirs.
+    /// A connection that wrote nothing since the last sweep gives back its output buffer's room, so
+    /// idle clients cost no buffer memory while busy ones keep reusing theirs.
     /// Returns the bytes of capacity released.
     private func releaseIdleBuffers(_ io: ConnectionIO) -> Int {
         defer { io.wroteSinceSweep = false }
         guard !io.wroteSinceSweep, io.output.isEmpty else { return 0 }
-        let released = io.output.capacity
-        io.output = []
-        io.writeOffset = 0
+        let released = io.output.reservedBytes
+        io.output.removeAll()
         return released
     }
 
@@ -412,8 +416,8 @@ final class LoopDriver {
     }
 
     /// Performs the turn's commands in order. Consecutive broadcasts to the same recipient list (a
-    /// busy room) are joined first, so each recipient gets one append per turn rather than one per
-    /// message: appends touch every recipient's buffer, which is what a large room's fan-out costs.
+    /// busy room) are joined first into one shared chunk, so each recipient is given one reference per
+    /// turn rather than one per message, and its next write lists fewer pieces.
     private func performBatch() {
         var index = 0
         while index < batch.count {
@@ -437,8 +441,9 @@ final class LoopDriver {
         case .write(let connection, let bytes):
             if let io = connections[connection.id] { append(bytes, to: io) }
         case .broadcast(let bytes, let recipients):
+            let chunk = OutboundChunk(copying: bytes, capacity: bytes.count, shared: true)
             for connection in recipients {
-                if let io = connections[connection.id] { append(bytes, to: io) }
+                if let io = connections[connection.id] { append(chunk, to: io) }
             }
         case .register(let connection, let connecting):
             register(connection, connecting: connecting, countsTowardsAdmission: false)
@@ -537,13 +542,10 @@ final class LoopDriver {
 
 /// The loop's own record of a connection: the write cursor and deadlines.
 final class ConnectionIO {
-    /// Buffers larger than this are released once drained, so a burst does not pin memory forever.
-    static let retainedCapacity = 64 << 10
     let connection: Connection
     var id: UInt64 { connection.id }
-    /// Output not yet written, from `writeOffset` on.
-    var output: [UInt8] = []
-    var writeOffset = 0
+    /// Output not yet written.
+    var output = OutboundBuffer()
     /// In the write queue, waiting for its turn.
     var dirty = false
     /// The last count stored in `connection.queued`.

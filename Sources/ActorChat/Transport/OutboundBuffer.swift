@@ -1,0 +1,147 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Bytes waiting to be written, in memory that stays where it is until every connection holding the
+/// chunk has written it. A broadcast is one chunk shared by all its recipients. Only the loop thread
+/// creates, fills and reads chunks.
+final class OutboundChunk {
+    let base: UnsafeMutableRawPointer
+    let capacity: Int
+    private(set) var count: Int
+    /// Queued for more than one connection, so its bytes are final.
+    let isShared: Bool
+
+    init(copying bytes: [UInt8], capacity: Int, shared: Bool) {
+        precondition(capacity >= bytes.count)
+        base = .allocate(byteCount: max(capacity, 1), alignment: 16)
+        self.capacity = capacity
+        count = bytes.count
+        isShared = shared
+        bytes.withUnsafeBytes { base.copyMemory(from: $0.baseAddress!, byteCount: $0.count) }
+    }
+
+    deinit {
+        base.deallocate()
+    }
+
+    /// Empties a private chunk for reuse once it is written.
+    func reset() {
+        precondition(!isShared, "a shared chunk's bytes are final")
+        count = 0
+    }
+
+    /// Adds `bytes` at the end when they fit; never for a shared chunk.
+    func append(_ bytes: [UInt8]) -> Bool {
+        guard !isShared, capacity - count >= bytes.count else { return false }
+        bytes.withUnsafeBytes { (base + count).copyMemory(from: $0.baseAddress!, byteCount: $0.count) }
+        count += bytes.count
+        return true
+    }
+}
+
+/// One connection's unwritten output: chunks in the order they were queued, the first written up to
+/// `offset`. Fanning a message out costs each recipient a reference here, not a copy of the bytes,
+/// and the kernel reads them from the one place all recipients share. Direct writes are copied into a
+/// private chunk at the end, so a run of small replies still leaves in one `sendmsg`.
+struct OutboundBuffer {
+    /// The most chunks one `sendmsg` takes (the kernel allows 1,024).
+    static let maxChunksPerWrite = 256
+    /// Room in a new private chunk, so the replies that follow it are copied in rather than allocated.
+    private static let privateChunkCapacity = 4096
+    /// Written chunks stay referenced until this many pile up at the front (or all are written).
+    private static let compactionThreshold = 32
+
+    private var chunks: [OutboundChunk] = []
+    /// The last private chunk, kept once written, so a connection that gets a reply per request
+    /// does not allocate one each time. The idle sweep lets it go (`removeAll`).
+    private var spare: OutboundChunk?
+    private var head = 0
+    private var offset = 0
+    /// Bytes queued and not yet written.
+    private(set) var count = 0
+
+    var isEmpty: Bool { count == 0 }
+
+    /// Memory this buffer holds for itself beyond what is queued: the room kept for chunk references.
+    var reservedBytes: Int { chunks.capacity * MemoryLayout<OutboundChunk>.stride + (spare?.capacity ?? 0) }
+
+    /// Queues a chunk that other connections may hold too.
+    mutating func append(_ chunk: OutboundChunk) {
+        chunks.append(chunk)
+        count += chunk.count
+    }
+
+    /// Queues bytes for this connection alone.
+    mutating func append(_ bytes: [UInt8]) {
+        guard !bytes.isEmpty else { return }
+        if head < chunks.count, let last = chunks.last, last.append(bytes) {
+            count += bytes.count
+            return
+        }
+        if let spare, spare.append(bytes) {
+            self.spare = nil
+            append(spare)
+            return
+        }
+        append(OutboundChunk(copying: bytes, capacity: max(bytes.count, Self.privateChunkCapacity), shared: false))
+    }
+
+    /// One write of the queued chunks (up to `vectors.count` of them), dropping what the kernel took.
+    /// A single chunk goes out with `send`, which the kernel takes faster than a one-element `sendmsg`.
+    mutating func write(to fd: Int32, using vectors: UnsafeMutableBufferPointer<iovec>) throws(SystemError) -> IOResult<Int> {
+        let end = min(chunks.count, head + min(vectors.count, Self.maxChunksPerWrite))
+        let result: IOResult<Int>
+        if end - head == 1 {
+            let chunk = chunks[head]
+            result = try Socket.send(fd, UnsafeRawBufferPointer(start: chunk.base + offset, count: chunk.count - offset))
+        } else {
+            for index in head..<end {
+                let chunk = chunks[index]
+                let skip = index == head ? offset : 0
+                vectors[index - head] = iovec(iov_base: chunk.base + skip, iov_len: chunk.count - skip)
+            }
+            result = try Socket.send(fd, UnsafeMutableBufferPointer(rebasing: vectors[0..<(end - head)]))
+        }
+        if case .done(let written) = result { consume(written) }
+        return result
+    }
+
+    /// Forgets everything queued.
+    mutating func removeAll() {
+        chunks = []
+        spare = nil
+        head = 0
+        offset = 0
+        count = 0
+    }
+
+    private mutating func consume(_ written: Int) {
+        count -= written
+        var remaining = written
+        while remaining > 0 {
+            let available = chunks[head].count - offset
+            if remaining < available {
+                offset += remaining
+                break
+            }
+            remaining -= available
+            head += 1
+            offset = 0
+        }
+        if head == chunks.count {
+            if let last = chunks.last, !last.isShared, last.capacity == Self.privateChunkCapacity {
+                last.reset()
+                spare = last
+            }
+            // A join storm can leave thousands of references behind: keep only a small array's room.
+            chunks.removeAll(keepingCapacity: chunks.capacity <= Self.maxChunksPerWrite)
+            head = 0
+        } else if head >= Self.compactionThreshold && head * 2 >= chunks.count {
+            chunks.removeFirst(head)
+            head = 0
+        }
+    }
+}
