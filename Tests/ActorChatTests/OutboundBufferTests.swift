@@ -80,6 +80,14 @@ import Testing
         #expect(try writeAll(&other, second).bytes == message)
     }
 
+    @Test func nothingQueuedForEmptyOutput() {
+        var buffer = OutboundBuffer()
+        buffer.append([])
+        buffer.append(OutboundChunk(copying: [], capacity: 0, shared: true))
+        #expect(buffer.isEmpty)
+        #expect(buffer.reservedBytes == 0)
+    }
+
     @Test func moreChunksThanOneWriteTakesGoOutInOrder() throws {
         let pair = try socketPair()
         defer { close(pair.sender); close(pair.receiver) }

@@ -20,7 +20,9 @@ final class OutboundChunk {
         self.capacity = capacity
         count = bytes.count
         isShared = shared
-        bytes.withUnsafeBytes { base.copyMemory(from: $0.baseAddress!, byteCount: $0.count) }
+        bytes.withUnsafeBytes { source in
+            if let start = source.baseAddress { base.copyMemory(from: start, byteCount: source.count) }
+        }
     }
 
     deinit {
@@ -36,7 +38,9 @@ final class OutboundChunk {
     /// Adds `bytes` at the end when they fit; never for a shared chunk.
     func append(_ bytes: [UInt8]) -> Bool {
         guard !isShared, capacity - count >= bytes.count else { return false }
-        bytes.withUnsafeBytes { (base + count).copyMemory(from: $0.baseAddress!, byteCount: $0.count) }
+        bytes.withUnsafeBytes { source in
+            if let start = source.baseAddress { (base + count).copyMemory(from: start, byteCount: source.count) }
+        }
         count += bytes.count
         return true
     }
@@ -70,6 +74,7 @@ struct OutboundBuffer {
 
     /// Queues a chunk that other connections may hold too.
     mutating func append(_ chunk: OutboundChunk) {
+        guard chunk.count > 0 else { return }
         chunks.append(chunk)
         count += chunk.count
     }
