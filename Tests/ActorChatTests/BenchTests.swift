@@ -48,6 +48,21 @@ import Testing
         #expect(totals.counts.joined == 1)
         #expect(totals.histogram.total == 6)
     }
+
+    @Test func readsMessagesWhateverTheOrderOfTheirParams() {
+        let tally = BenchTally()
+        let client = BenchClient(index: 7, room: "r", tally: tally)
+        // The server's own order is read by skipping the names; any other order by searching for the text.
+        let lines = [
+            #"{"event":"message","params":{"room":"r","from":"b","text":"123|1|xx","seq":1,"ts":1}}"#,
+            #"{"event":"message","params":{"text":"123|1|xx","room":"r","from":"b","seq":2,"ts":1}}"#,
+            #"{"event":"message","params":{"room":"r","text":"123|1|xx","from":"b","seq":3,"ts":1}}"#,
+        ]
+        Array((lines.joined(separator: "\n") + "\n").utf8).withUnsafeBytes { client.consume($0) }
+        let totals = tally.totals.withLock { $0 }
+        #expect(totals.counts.received == 3)
+        #expect(totals.counts.losses == 0 && totals.counts.reorders == 0)
+    }
 }
 
 @Suite struct BenchWorkerTests {
