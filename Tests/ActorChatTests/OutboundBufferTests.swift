@@ -46,7 +46,7 @@ import Testing
         let pair = try socketPair()
         defer { close(pair.sender); close(pair.receiver) }
         let broadcast = Array(repeating: UInt8(ascii: "b"), count: 3000)
-        let shared = OutboundChunk(copying: broadcast, capacity: broadcast.count, shared: true)
+        let shared = OutboundChunk(sharing: broadcast)
         var buffer = OutboundBuffer()
         var expected: [UInt8] = []
         // Shared chunks between runs of small replies, which are copied into private chunks.
@@ -71,7 +71,7 @@ import Testing
         let first = try socketPair(), second = try socketPair()
         defer { [first, second].forEach { close($0.sender); close($0.receiver) } }
         let message = Array("{\"event\":\"message\"}\n".utf8)
-        let shared = OutboundChunk(copying: message, capacity: message.count, shared: true)
+        let shared = OutboundChunk(sharing: message)
         var one = OutboundBuffer(), other = OutboundBuffer()
         one.append(shared)
         one.append(Array("only one\n".utf8))
@@ -83,7 +83,7 @@ import Testing
     @Test func nothingQueuedForEmptyOutput() {
         var buffer = OutboundBuffer()
         buffer.append([])
-        buffer.append(OutboundChunk(copying: [], capacity: 0, shared: true))
+        buffer.append(OutboundChunk(sharing: []))
         #expect(buffer.isEmpty)
         #expect(buffer.reservedBytes == 0)
     }
@@ -95,7 +95,7 @@ import Testing
         var expected: [UInt8] = []
         for index in 0..<(OutboundBuffer.maxChunksPerWrite * 3 + 7) {
             let notice = Array("user_joined \(index)\n".utf8)
-            buffer.append(OutboundChunk(copying: notice, capacity: notice.count, shared: true))
+            buffer.append(OutboundChunk(sharing: notice))
             expected += notice
         }
         #expect(try writeAll(&buffer, pair).bytes == expected)

@@ -426,13 +426,26 @@ final class LoopDriver {
                 index += 1
                 continue
             }
-            var bytes = first
+            let start = index
+            var total = first.count
             index += 1
             while index < batch.count, case .broadcast(let more, let others) = batch[index], others.sharesStorage(with: recipients) {
-                bytes.append(contentsOf: more)
+                total += more.count
                 index += 1
             }
-            perform(.broadcast(bytes, recipients))
+            // The run's messages are copied once, straight into the chunk every recipient shares.
+            let chunk = OutboundChunk(capacity: total, shared: true) { destination in
+                var written = 0
+                for case .broadcast(let part, _) in batch[start..<index] { written += part.copy(to: destination + written) }
+                return written
+            }
+            broadcast(chunk, to: recipients)
+        }
+    }
+
+    private func broadcast(_ chunk: OutboundChunk, to recipients: [Connection]) {
+        for connection in recipients {
+            if let io = connections[connection.id] { append(chunk, to: io) }
         }
     }
 
@@ -441,10 +454,7 @@ final class LoopDriver {
         case .write(let connection, let bytes):
             if let io = connections[connection.id] { append(bytes, to: io) }
         case .broadcast(let bytes, let recipients):
-            let chunk = OutboundChunk(copying: bytes, capacity: bytes.count, shared: true)
-            for connection in recipients {
-                if let io = connections[connection.id] { append(chunk, to: io) }
-            }
+            broadcast(OutboundChunk(sharing: bytes), to: recipients)
         case .register(let connection, let connecting):
             register(connection, connecting: connecting, countsTowardsAdmission: false)
         case .listen(let listener):

@@ -14,15 +14,24 @@ final class OutboundChunk {
     /// Queued for more than one connection, so its bytes are final.
     let isShared: Bool
 
-    init(copying bytes: [UInt8], capacity: Int, shared: Bool) {
+    /// A chunk for one connection: `bytes` now, and room up to `capacity` for more.
+    convenience init(copying bytes: [UInt8], capacity: Int) {
         precondition(capacity >= bytes.count)
+        self.init(capacity: capacity, shared: false) { bytes.copy(to: $0) }
+    }
+
+    /// A chunk for many connections: `bytes`, final.
+    convenience init(sharing bytes: [UInt8]) {
+        self.init(capacity: bytes.count, shared: true) { bytes.copy(to: $0) }
+    }
+
+    /// Allocates `capacity` bytes and lets `fill` write its first bytes; returns how many it wrote.
+    init(capacity: Int, shared: Bool, fill: (UnsafeMutableRawPointer) -> Int) {
         base = .allocate(byteCount: max(capacity, 1), alignment: 16)
         self.capacity = capacity
-        count = bytes.count
         isShared = shared
-        bytes.withUnsafeBytes { source in
-            if let start = source.baseAddress { base.copyMemory(from: start, byteCount: source.count) }
-        }
+        count = fill(base)
+        precondition(count <= capacity)
     }
 
     deinit {
@@ -32,11 +41,18 @@ final class OutboundChunk {
     /// Adds `bytes` at the end when they fit; never for a shared chunk.
     func append(_ bytes: [UInt8]) -> Bool {
         guard !isShared, capacity - count >= bytes.count else { return false }
-        bytes.withUnsafeBytes { source in
-            if let start = source.baseAddress { (base + count).copyMemory(from: start, byteCount: source.count) }
-        }
-        count += bytes.count
+        count += bytes.copy(to: base + count)
         return true
+    }
+}
+
+extension [UInt8] {
+    /// Copies the bytes to `destination`; returns how many.
+    func copy(to destination: UnsafeMutableRawPointer) -> Int {
+        withUnsafeBytes { source in
+            if let start = source.baseAddress { destination.copyMemory(from: start, byteCount: source.count) }
+        }
+        return count
     }
 }
 
@@ -77,7 +93,7 @@ struct OutboundBuffer {
             count += bytes.count
             return
         }
-        append(OutboundChunk(copying: bytes, capacity: max(bytes.count, Self.privateChunkCapacity), shared: false))
+        append(OutboundChunk(copying: bytes, capacity: max(bytes.count, Self.privateChunkCapacity)))
     }
 
     /// One write of the queued chunks (up to `vectors.count` of them), dropping what the kernel took.
