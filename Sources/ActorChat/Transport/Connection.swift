@@ -23,6 +23,11 @@ public final class Connection: Sendable {
     let deadline = Atomic<UInt64>(0)
     /// Output the loop holds but has not written yet; only the loop writes it.
     let queued = Atomic<Int>(0)
+    /// The loop's state for this connection while it is registered, so a broadcast reaches each
+    /// member without a lookup by id. Safe unsynchronised: only the loop's own thread reads or
+    /// writes it (set when the loop registers the connection, cleared when it tears it down), and
+    /// a connection belongs to one loop for its whole life.
+    nonisolated(unsafe) var io: ConnectionIO?
 
     struct State {
         var closing = false

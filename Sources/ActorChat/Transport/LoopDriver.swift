@@ -190,8 +190,8 @@ final class LoopDriver {
     /// outbound bound.
     private func admits(_ count: Int, to io: ConnectionIO) -> Bool {
         guard io.closeMode == nil else { return false }
+        guard io.output.count + count > io.outboundLimit else { return true }
         let connection = io.connection
-        guard io.output.count + count > connection.limits.outboundBytes else { return true }
         connection.state.withLock { state in
             state.reason = state.reason ?? .slowConsumer
             state.closing = true
@@ -290,6 +290,7 @@ final class LoopDriver {
     private func teardown(_ io: ConnectionIO, reason: DisconnectReason) {
         guard connections.removeValue(forKey: io.id) != nil else { return }
         let connection = io.connection
+        connection.io = nil
         epoll_ctl(loop.epollFD, EPOLL_CTL_DEL, connection.fd, nil)
         watched.remove(io.id)
         if io.countsTowardsAdmission {
@@ -445,14 +446,14 @@ final class LoopDriver {
 
     private func broadcast(_ chunk: OutboundChunk, to recipients: [Connection]) {
         for connection in recipients {
-            if let io = connections[connection.id] { append(chunk, to: io) }
+            if let io = connection.io { append(chunk, to: io) }
         }
     }
 
     private func perform(_ command: EventLoop.Command) {
         switch command {
         case .write(let connection, let bytes):
-            if let io = connections[connection.id] { append(bytes, to: io) }
+            if let io = connection.io { append(bytes, to: io) }
         case .broadcast(let bytes, let recipients):
             broadcast(OutboundChunk(sharing: bytes), to: recipients)
         case .register(let connection, let connecting):
@@ -468,9 +469,9 @@ final class LoopDriver {
             }
             listeners[listener.id] = ListenerIO(listener: listener)
         case .resumeReading(let connection):
-            if let io = connections[connection.id] { readAvailable(io) }
+            if let io = connection.io { readAvailable(io) }
         case .close(let connection, let mode):
-            if let io = connections[connection.id] { close(io, mode: mode) }
+            if let io = connection.io { close(io, mode: mode) }
         case .closeListener(let listener):
             if let io = listeners[listener.id] { closeListener(io) }
         case .closeAll(let notice, let reason):
@@ -499,6 +500,7 @@ final class LoopDriver {
         io.countsTowardsAdmission = countsTowardsAdmission
         if countsTowardsAdmission { connectionsPerAddress[connection.peer.host, default: 0] += 1 }
         connections[connection.id] = io
+        connection.io = io
         return io
     }
 
@@ -556,6 +558,9 @@ final class ConnectionIO {
     var id: UInt64 { connection.id }
     /// Output not yet written.
     var output = OutboundBuffer()
+    /// `connection.limits.outboundBytes`, kept here because a broadcast checks it for every member
+    /// and the connection's own line is then one more cache miss per member.
+    let outboundLimit: Int
     /// In the write queue, waiting for its turn.
     var dirty = false
     /// The last count stored in `connection.queued`.
@@ -575,6 +580,7 @@ final class ConnectionIO {
 
     init(connection: Connection) {
         self.connection = connection
+        outboundLimit = connection.limits.outboundBytes
     }
 }
 
