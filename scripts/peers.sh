@@ -23,6 +23,7 @@ work=$(mktemp -d)
 server=
 trap '[ -n "$server" ] && kill "$server" 2>/dev/null; rm -rf "$work"' EXIT
 cc -O2 -Wall -o "$work/loadgen" scripts/peers/loadgen.c -lpthread
+cc -O2 -Wall -o "$work/fanout-floor" scripts/peers/fanout-floor.c
 
 
 # Starts a server on $port in the background ($server is its pid) and waits until it accepts.
@@ -31,6 +32,7 @@ start() {
         actorchat) .build/release/actor-chat-server --host 127.0.0.1 --port "$port" "${load_limits[@]}" </dev/null >"$work/log" 2>&1 & ;;
         redis) redis-server --port "$port" --bind 127.0.0.1 --save '' --appendonly no --maxclients 20000 >"$work/log" 2>&1 & ;;
         nats) nats-server -a 127.0.0.1 -p "$port" >"$work/log" 2>&1 & ;;
+        floor) "$work/fanout-floor" "$port" >"$work/log" 2>&1 & ;;
     esac
     server=$!
     for _ in $(seq 200); do (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && return; sleep 0.05; done
@@ -40,15 +42,17 @@ start() {
 peers=(actorchat)
 command -v redis-server >/dev/null && peers+=(redis) || echo "peers: redis-server not installed, skipped" >&2
 command -v nats-server >/dev/null && peers+=(nats) || echo "peers: nats-server not installed, skipped" >&2
+peers+=(floor)
 echo "peers: ${peers[*]}; $(nproc) cores, $(uname -m), $(date -u +%Y-%m-%dT%H:%MZ); generator: ${args[*]}" >&2
-echo "peers: ActorChat runs with the load test's limits raised (${load_limits[*]}); redis-server with persistence off; nats-server as installed" >&2
+echo "peers: ActorChat runs with the load test's limits raised (${load_limits[*]}); redis-server with persistence off; nats-server as installed; floor speaks Redis's protocol" >&2
 failed=0
 for round in $(seq "$rounds"); do
     for peer in "${peers[@]}"; do
         port=$(free_port)
         start "$peer"
         # A peer failing the pass rule is a finding; ActorChat failing it fails the script (CI runs it).
-        "$work/loadgen" --protocol "$peer" --port "$port" --server-pid "$server" "${args[@]}" |
+        protocol=$peer; [ "$peer" = floor ] && protocol=redis
+        "$work/loadgen" --protocol "$protocol" --label "$peer" --port "$port" --server-pid "$server" "${args[@]}" |
             { [ "$round$peer" = "1actorchat" ] && cat || tail -n +2; } || { [ "$peer" != actorchat ] || failed=1; }
         kill "$server"; wait "$server" 2>/dev/null || true
         server=

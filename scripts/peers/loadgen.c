@@ -9,6 +9,7 @@
 //
 //   loadgen --protocol actorchat|redis|nats --port N --scenario fanout-100|fanout-1000|rooms
 //           [--rate MSGS_PER_S] [--seconds S] [--sweep] [--threads T] [--pipeline N] [--server-pid PID]
+//           [--label NAME]   (the server column; the protocol's name unless given)
 // Exits 1 when the step fails (ratio under 0.99, p99 over 200 ms, errors or disconnects), or when
 // a sweep's first step does.
 #define _GNU_SOURCE
@@ -389,7 +390,7 @@ static double ownCPU(void) {
 }
 
 int main(int argc, char **argv) {
-    const char *scenario = "fanout-100", *name = "actorchat";
+    const char *scenario = "fanout-100", *name = "actorchat", *label = NULL;
     int sweep = 0;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : "";
@@ -402,11 +403,13 @@ int main(int argc, char **argv) {
         else if (!strcmp(a, "--threads")) threads = atoi(v);
         else if (!strcmp(a, "--pipeline")) pipeline = atoi(v);
         else if (!strcmp(a, "--server-pid")) serverPid = atoi(v);
+        else if (!strcmp(a, "--label")) label = v;
         else { fprintf(stderr, "loadgen: unknown option %s\n", a); return 2; }
         i++;
     }
     signal(SIGPIPE, SIG_IGN); // a server that cuts a client fails the step, not the generator
     protocol = !strcmp(name, "redis") ? REDIS : !strcmp(name, "nats") ? NATS : ACTORCHAT;
+    if (label) name = label;
     if (!strcmp(scenario, "fanout-100")) { clientCount = 100; roomSize = 100; senderCount = 10; if (!rate) rate = 10000; }
     else if (!strcmp(scenario, "fanout-1000")) { clientCount = 1000; roomSize = 1000; senderCount = 10; if (!rate) rate = 1000; }
     else if (!strcmp(scenario, "rooms")) { clientCount = 1000; roomSize = 10; senderCount = 1000; if (!rate) rate = 50000; }
