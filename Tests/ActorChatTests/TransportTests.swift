@@ -114,6 +114,28 @@ import Testing
         await loop.stop()
     }
 
+    @Test func aClosedConnectionIsReleased() async throws {
+        let loop = try EventLoop(name: "test-loop")
+        weak var closed: Connection?
+        do {
+            let (left, right) = try await loop.connectedPair()
+            closed = left
+            left.send(Array("bye\n".utf8))
+            left.close(.logout)
+            // The peer sees the end of the stream only once the loop has torn `left` down.
+            _ = try await withDeadline(.seconds(10), waitingFor: "the end of the stream") {
+                for await chunk in right.inbound { right.didConsume(chunk.count) }
+            }
+        }
+        // One more round trip, so the loop has finished the turn that closed it.
+        let (other, peer) = try await loop.connectedPair()
+        other.send([1])
+        _ = try await read(peer, count: 1)
+        // The loop's state and the connection refer to each other while it is registered.
+        #expect(closed == nil)
+        await loop.stop()
+    }
+
     @Test func aReaderThatStopsIsCutAtTheOutboundLimit() async throws {
         let loop = try EventLoop(name: "test-loop")
         var limits = ConnectionLimits()
