@@ -122,7 +122,7 @@ import Testing
             closed = left
             left.send(Array("bye\n".utf8))
             left.close(.logout)
-            // The peer sees the end of the stream only once the loop has torn `left` down.
+            // The peer sees the end of the stream when the loop shuts `left` down, in the call that tears it down.
             _ = try await withDeadline(.seconds(10), waitingFor: "the end of the stream") {
                 for await chunk in right.inbound { right.didConsume(chunk.count) }
             }

@@ -188,6 +188,7 @@ static void flush(void) {
 int main(int argc, char **argv) {
     if (argc < 2 || argc > 3) { fprintf(stderr, "usage: fanout-floor PORT [SLICE]\n"); return 2; }
     if (argc == 3) slice = atoi(argv[2]);
+    if (slice < 0) { fprintf(stderr, "fanout-floor: SLICE is 0 or more\n"); return 2; }
     signal(SIGPIPE, SIG_IGN);
     dirty = calloc(2 * MAXFDS, sizeof *dirty); // spent entries stay until the pass ends or 4,096 pile up
     int listener = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0), one = 1;
