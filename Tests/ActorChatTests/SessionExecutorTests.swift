@@ -32,6 +32,16 @@ import Testing
         func increment() {
             count += 1
         }
+
+        /// The name the kernel has for the thread this runs on, as top and perf show it.
+        func kernelThreadName() -> String? {
+            try? String(contentsOfFile: "/proc/thread-self/comm", encoding: .utf8).trimmingCharacters(in: .newlines)
+        }
+    }
+
+    @Test func theThreadCarriesTheExecutorsNameCutToFifteenBytes() async {
+        let probe = Probe(on: SessionExecutor(name: "test-sessions-named-at-length"))
+        #expect(await probe.kernelThreadName() == "test-sessions-n")
     }
 
     @Test func actorsOnOneExecutorCallEachOtherWithoutLeavingItsThread() async {

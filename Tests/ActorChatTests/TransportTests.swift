@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import Foundation
 import Testing
 @testable import ActorChat
 
@@ -111,6 +112,16 @@ import Testing
         }
         #expect(received == payload)
         #expect(left.disconnectReason == .logout)
+        await loop.stop()
+    }
+
+    @Test func theLoopsThreadCarriesItsNameCutToFifteenBytes() async throws {
+        let loop = try EventLoop(name: "test-loop-named-at-length")
+        // The loop has registered a pair, so its thread is past naming itself.
+        _ = try await loop.connectedPair()
+        let tasks = try FileManager.default.contentsOfDirectory(atPath: "/proc/self/task")
+        let names = tasks.compactMap { try? String(contentsOfFile: "/proc/self/task/\($0)/comm", encoding: .utf8) }
+        #expect(names.contains("test-loop-named\n"))
         await loop.stop()
     }
 

@@ -43,7 +43,7 @@ public actor RoomManager {
     private var deliveriesOut = 0
 
     /// Runs on `executor`, where the server's sessions run too, so their requests enter without a thread switch.
-    public init(limits: Limits = Limits(), executor: SessionExecutor = SessionExecutor(name: "actor-chat-rooms")) {
+    public init(limits: Limits = Limits(), executor: SessionExecutor = SessionExecutor(name: "chat-rooms")) {
         self.limits = limits
         self.executor = executor
     }

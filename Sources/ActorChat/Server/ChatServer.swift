@@ -40,7 +40,7 @@ public actor ChatServer {
             let limit = room.limit ?? min(ServerConfiguration.defaultRoomLimit, configuration.rooms.maxRoomLimit)
             try await services.rooms.createRoom(name: room.name, limit: limit, by: nil)
         }
-        let loop = try EventLoop(name: "actor-chat-server")
+        let loop = try EventLoop(name: "chat-io")
         let (accepted, continuation) = AsyncStream.makeStream(of: Connection.self)
         let listeners: [Listener]
         do {

@@ -13,7 +13,7 @@ public final class ServerServices: Sendable {
     init(configuration: ServerConfiguration, log: ServerLog) {
         self.configuration = configuration
         self.log = log
-        executor = SessionExecutor(name: "actor-chat-sessions")
+        executor = SessionExecutor(name: "chat-sessions")
         rooms = RoomManager(limits: configuration.rooms, executor: executor)
     }
 

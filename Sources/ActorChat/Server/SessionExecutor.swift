@@ -21,6 +21,7 @@ public final class SessionExecutor: SerialExecutor, TaskExecutor {
     /// Starts the thread; it ends once the executor is released.
     public init(name: String) {
         let thread = Thread { [weak self, wakeup] in
+            Thread.nameCurrent(name)
             var batch: [UnownedJob] = []
             while let executor = self {
                 if !executor.runBatch(&batch) {
@@ -30,7 +31,6 @@ public final class SessionExecutor: SerialExecutor, TaskExecutor {
                 }
             }
         }
-        thread.name = name
         thread.start()
     }
 

@@ -75,11 +75,11 @@ public final class EventLoop: Sendable {
         epollFD = epoll
         wakeFD = wake
         let thread = Thread { [self] in
+            Thread.nameCurrent(name)
             let driver = LoopDriver(loop: self)
             driver.run()
             self.didFinish()
         }
-        thread.name = name
         thread.start()
     }
 
@@ -221,5 +221,14 @@ public final class EventLoop: Sendable {
             return state.waiters
         }
         waiters.forEach { $0.resume() }
+    }
+}
+
+extension Thread {
+    /// Names the calling thread where top and perf show it. Foundation names the OS thread only
+    /// when a thread names itself (a name set before `start` stays in the `Thread` object), and
+    /// Linux refuses a name over 15 bytes outright, so the name is cut to fit.
+    static func nameCurrent(_ name: String) {
+        Thread.current.name = String(decoding: name.utf8.prefix(15), as: UTF8.self)
     }
 }
