@@ -24,9 +24,10 @@ public final class Connection: Sendable {
     /// Output the loop holds but has not written yet; only the loop writes it.
     let queued = Atomic<Int>(0)
     /// The loop's state for this connection while it is registered, so a broadcast reaches each
-    /// member without a lookup by id. Safe unsynchronised: only the loop's own thread reads or
-    /// writes it (set when the loop registers the connection, cleared when it tears it down), and
-    /// a connection belongs to one loop for its whole life.
+    /// member without a lookup by id.
+    // Safe without synchronisation: only `LoopDriver` touches it (set in `register`, read in its
+    // commands, cleared in `teardown`), a `LoopDriver` runs on its loop's one thread, and a
+    // connection belongs to one loop for its whole life. So every access is on one thread.
     nonisolated(unsafe) var io: ConnectionIO?
 
     struct State {
