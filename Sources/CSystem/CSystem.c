@@ -1,8 +1,13 @@
 #define _GNU_SOURCE
 #include "CSystem.h"
+#include <pthread.h>
 
 #if defined(__linux__)
 int csystem_accept4(int fd, struct sockaddr *address, socklen_t *length, int flags) {
     return accept4(fd, address, length, flags);
+}
+
+int csystem_name_current_thread(const char *name) {
+    return pthread_setname_np(pthread_self(), name);
 }
 #endif

@@ -225,10 +225,11 @@ public final class EventLoop: Sendable {
 }
 
 extension Thread {
-    /// Names the calling thread where top and perf show it. Foundation names the OS thread only
-    /// when a thread names itself (a name set before `start` stays in the `Thread` object), and
-    /// Linux refuses a name over 15 bytes outright, so the name is cut to fit.
+    /// Names the calling thread where top and perf show it. Foundation's `Thread.name` cannot be
+    /// relied on for that on Linux: set before `start` it stays in the object, and set by the new
+    /// thread it reaches the OS only if `start` has already recorded the thread. Linux refuses a
+    /// name over 15 bytes outright, so the name is cut to fit.
     static func nameCurrent(_ name: String) {
-        Thread.current.name = String(decoding: name.utf8.prefix(15), as: UTF8.self)
+        _ = csystem_name_current_thread(String(decoding: name.utf8.prefix(15), as: UTF8.self))
     }
 }

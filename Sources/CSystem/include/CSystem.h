@@ -10,6 +10,9 @@
 
 /// accept4(2) needs _GNU_SOURCE, which a Swift module import cannot set; the wrapper lives in CSystem.c.
 int csystem_accept4(int fd, struct sockaddr *address, socklen_t *length, int flags);
+
+/// Names the calling thread (pthread_setname_np, also _GNU_SOURCE); Linux refuses over 15 bytes.
+int csystem_name_current_thread(const char *name);
 #endif
 
 #endif
