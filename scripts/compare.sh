@@ -6,8 +6,10 @@
 # a constant rate, one step, no sweep. Arguments after -- go to the generator, e.g.:
 #   scripts/compare.sh HEAD~1 HEAD -- --scenario rooms --rate 45000 --seconds 3
 #   scripts/compare.sh --rounds 6 /tmp/old-server .build/release/actor-chat-server -- --scenario fanout-1000 --rate 1000
-# Columns: the step's latency, the server's CPU per offered message (from /proc), and, when perf
-# can trace this process, syscalls and context switches per message over the whole run.
+# Columns: the step's latency, the server's CPU per offered message (from /proc), the same for its
+# loop thread (io) and its sessions' thread (sess) over the whole run, and, when perf can trace this
+# process, syscalls and context switches per message over the whole run. The threads' columns tell
+# where a change moved the work: a thread that does less may only sleep and wake more often.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/load-limits.sh
@@ -64,7 +66,7 @@ messages=$(awk -v r="$rate" -v s="$seconds" 'BEGIN { print r * s }')
 echo "compare: A=${sides[0]} B=${sides[1]}; $rounds interleaved rounds; generator: ${args[*]}; $(nproc) cores, $(date -u +%Y-%m-%dT%H:%MZ)" >&2
 
 
-# One run: prints "p50 p99 ratio cpu_us sends read futex cs" (per message, sends being sendto and sendmsg; "-" where perf is out).
+# One run: prints "p50 p99 ratio cpu_us io_us sess_us sends read futex cs" (per message, sends being sendto and sendmsg; "-" where perf is out).
 run() {
     local port
     port=$(free_port)
@@ -77,6 +79,11 @@ run() {
     fi
     "$work/loadgen" --protocol actorchat --port "$port" --server-pid "$server" "${args[@]}" >"$work/out" 2>/dev/null || true
     if [ -n "$perfpid" ]; then kill -INT "$perfpid"; wait "$perfpid" 2>/dev/null || true; perfpid=; fi
+    # Thread names carry no spaces, so fields 14 and 15 of stat are user and system ticks.
+    local threads
+    threads=$(for task in /proc/"$server"/task/*; do echo "$(cat "$task/comm") $(cut -d' ' -f14,15 "$task/stat")"; done |
+        awk -v m="$messages" -v hz="$(getconf CLK_TCK)" '$1 == "chat-io" { io = $2 + $3 } $1 == "chat-sessions" { s = $2 + $3 }
+            END { printf "%.2f %.2f", io / hz * 1e6 / m, s / hz * 1e6 / m }')
     kill "$server"; wait "$server" 2>/dev/null || true
     server=
     local step
@@ -88,22 +95,23 @@ run() {
             $3 ~ /sendto|sendmsg/ { s += $1 } $3 ~ /sys_enter_read/ { r = $1 } $3 ~ /futex/ { f = $1 } $3 ~ /context-switches/ { c = $1 }
             END { printf "%.2f %.2f %.2f %.2f", s / m, r / m, f / m, c / m }' "$work/perf")
     fi
-    echo "$step" | awk -v m="$messages" -v counts="$counts" '{ printf "%s %s %s %.1f %s\n", $6, $8, $5, $13 * 1e6 / m, counts }'
+    echo "$step" | awk -v m="$messages" -v threads="$threads" -v counts="$counts" '{ printf "%s %s %s %.1f %s %s\n", $6, $8, $5, $13 * 1e6 / m, threads, counts }'
 }
 
-printf '%-6s %5s %8s %8s %6s %10s %10s %8s %9s %7s\n' side round p50ms p99ms ratio "cpu µs/msg" sends/msg read/msg futex/msg cs/msg
+format='%-6s %5s %8s %8s %6s %10s %9s %11s %10s %8s %9s %7s\n'
+printf "$format" side round p50ms p99ms ratio "cpu µs/msg" "io µs/msg" "sess µs/msg" sends/msg read/msg futex/msg cs/msg
 for round in $(seq "$rounds"); do
     for index in 0 1; do
         name=$([ "$index" = 0 ] && echo A || echo B)
         run "${binaries[$index]}" >"$work/one"
         figures=$(cat "$work/one")
         echo "$name $figures" >>"$work/figures"
-        echo "$name $round $figures" | awk '{ printf "%-6s %5s %8s %8s %6s %10s %10s %8s %9s %7s\n", $1, $2, $3, $4, $5, $6, $7, $8, $9, $10 }'
+        printf "$format" "$name" "$round" $figures
     done
 done
 # Medians per side, then B/A for each column both sides have.
-awk '
-    { for (c = 2; c <= 9; c++) values[$1, c, ++n[$1, c]] = $c }
+awk -v format="$format" '
+    { for (c = 2; c <= 11; c++) values[$1, c, ++n[$1, c]] = $c }
     function median(side, c,   count, i, j, t, v) {
         count = n[side, c]
         for (i = 1; i <= count; i++) v[i] = values[side, c, i]
@@ -112,10 +120,8 @@ awk '
         return count % 2 ? v[(count + 1) / 2] : (v[count / 2] + v[count / 2 + 1]) / 2
     }
     END {
-        for (c = 2; c <= 9; c++) { a[c] = median("A", c); b[c] = median("B", c) }
-        printf "%-6s %5s %8s %8s %6s %10s %10s %8s %9s %7s\n", "A", "med", a[2], a[3], a[4], a[5], a[6], a[7], a[8], a[9]
-        printf "%-6s %5s %8s %8s %6s %10s %10s %8s %9s %7s\n", "B", "med", b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9]
-        line = sprintf("%-6s %5s", "B/A", "")
-        for (c = 2; c <= 9; c++) line = line sprintf(c == 2 || c == 3 ? " %8s" : c == 4 ? " %6s" : c == 5 || c == 6 ? " %10s" : c == 7 ? " %8s" : c == 8 ? " %9s" : " %7s", a[c] == "-" || a[c] + 0 == 0 ? "-" : sprintf("%.2f", b[c] / a[c]))
-        print line
+        for (c = 2; c <= 11; c++) { a[c] = median("A", c); b[c] = median("B", c); r[c] = a[c] == "-" || a[c] + 0 == 0 ? "-" : sprintf("%.2f", b[c] / a[c]) }
+        printf format, "A", "med", a[2], a[3], a[4], a[5], a[6], a[7], a[8], a[9], a[10], a[11]
+        printf format, "B", "med", b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11]
+        printf format, "B/A", "", r[2], r[3], r[4], r[5], r[6], r[7], r[8], r[9], r[10], r[11]
     }' "$work/figures"
