@@ -141,6 +141,24 @@ import Testing
         await loop.stop()
     }
 
+    @Test func churnScannerFindsTheEndOfARoundHoweverTheRepliesAreSplit() {
+        let welcome = #"{"event":"welcome","params":{"rooms":["# + String(repeating: #"{"name":"left","limit":1,"count":0},"#, count: 50) + "{}]}}\n"
+        let replies: [(String, Bool?)] = [
+            (welcome + #"{"event":"joined","params":{}}"# + "\n" + #"{"event":"left","params":{"room":"x"}}"# + "\n", true),
+            (welcome + #"{"event":"error","params":{"code":"room_full"}}"# + "\n", false),
+            (welcome + #"{"event":"left""#, nil),
+        ]
+        for (text, expected) in replies {
+            let bytes = Array(text.utf8)
+            for split in stride(from: 0, through: bytes.count, by: 7) {
+                var scanner = ChurnReplyScanner()
+                let first = bytes[..<split].withUnsafeBytes { scanner.verdict(after: $0) }
+                let verdict = first ?? bytes[split...].withUnsafeBytes { scanner.verdict(after: $0) }
+                #expect(verdict == expected, "split at \(split) of \(bytes.count)")
+            }
+        }
+    }
+
     @Test func churnRoundsLogInJoinSendAndLeave() async throws {
         let (server, worker) = try await Self.fanout(clients: 1, roomLimit: 100)
         let watcher = try await server.client("watcher")

@@ -106,6 +106,40 @@ import Testing
         await server.stop()
     }
 
+    /// The room list is kept encoded between changes: every kind of change must reach it.
+    @Test func roomListCountsFollowEveryChange() async throws {
+        let server = try await TestServer.start()
+        let owner = try await server.client("owner")
+        let ann = try await server.client("ann")
+        let bob = try await server.client("bob")
+        func rooms(_ frame: ServerFrame) -> [String] {
+            (frame["rooms"]?.array ?? []).compactMap { room in
+                guard let room = room.object, let name = room["name"]?.string, let count = room["count"]?.integer else { return nil }
+                return "\(name) \(count)"
+            }
+        }
+        try await owner.request("create_room", ["room": "mid", "limit": .number("5")])
+        try await owner.request("create_room", ["room": "Alpha", "limit": .number("3")])
+        try await ann.request("join", ["room": "mid"])
+        try await bob.request("join", ["room": "mid"])
+        try await owner.request("join", ["room": "alpha"])
+        #expect(rooms(try await ann.request("rooms")) == ["Alpha 1", "lobby 0", "mid 2"])
+
+        try await ann.request("leave", ["room": "mid"])
+        try await owner.request("kick", ["room": "mid", "user": "bob"])
+        try await bob.request("join", ["room": "Alpha"])
+        #expect(rooms(try await ann.request("rooms")) == ["Alpha 2", "lobby 0", "mid 0"])
+
+        bob.close()
+        _ = try await owner.next("user_left") { $0["reason"] == "disconnected" }
+        let carol = try await server.client()
+        #expect(rooms(try await carol.login("carol")) == ["Alpha 1", "lobby 0", "mid 0"])
+
+        try await owner.request("close_room", ["room": "Alpha"])
+        #expect(rooms(try await carol.request("rooms")) == ["lobby 0", "mid 0"])
+        await server.stop()
+    }
+
     @Test func roomErrors() async throws {
         let server = try await TestServer.start { $0.rooms.maxRoomLimit = 50 }
         let alice = try await server.client("alice")

@@ -115,6 +115,13 @@ public struct JSONWriter {
         }
     }
 
+    /// Appends a value that is JSON already.
+    public mutating func write(_ value: EncodedJSON) {
+        separate()
+        bytes.append(contentsOf: value.bytes)
+        needsComma = true
+    }
+
     /// Ends the frame with the protocol's line terminator.
     public mutating func endLine() {
         bytes.append(0x0A)

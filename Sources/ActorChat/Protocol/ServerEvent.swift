@@ -27,8 +27,9 @@ public struct UserInfo: Sendable, Equatable {
 /// Every event the server sends. `encoded(id:)` renders the whole line once; broadcasts hand the
 /// same bytes to every recipient.
 public enum ServerEvent: Sendable, Equatable {
-    case welcome(user: UserInfo, rooms: [RoomInfo])
-    case rooms([RoomInfo])
+    /// `rooms` is the room list as `RoomDirectory` keeps it: a JSON array of `RoomInfo`, sorted by name.
+    case welcome(user: UserInfo, rooms: EncodedJSON)
+    case rooms(EncodedJSON)
     case roomCreated(RoomInfo)
     case joined(room: RoomInfo, members: [String])
     case userJoined(room: String, user: String)
@@ -177,12 +178,6 @@ extension JSONWriter {
         field("limit", room.limit)
         field("count", room.count)
         endObject()
-    }
-
-    mutating func write(_ rooms: [RoomInfo]) {
-        beginArray()
-        rooms.forEach { write($0) }
-        endArray()
     }
 
     mutating func write(names: [String]) {

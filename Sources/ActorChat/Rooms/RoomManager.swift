@@ -38,6 +38,8 @@ public actor RoomManager {
     private var users: [Int: User] = [:]
     private var userIDsByKey: [String: Int] = [:]
     private var rooms: [String: Room] = [:]
+    /// The rooms' list in name order, kept encoded: every change to a room's count is told to it.
+    private var directory = RoomDirectory()
     private var nextUserID = 1
     private var messagesIn = 0
     private var deliveriesOut = 0
@@ -65,7 +67,7 @@ public actor RoomManager {
         nextUserID += 1
         users[info.id] = User(info: info, key: key, connection: connection)
         userIDsByKey[key] = info.id
-        connection.send(ServerEvent.welcome(user: info, rooms: roomList()).encoded(id: replyID))
+        connection.send(ServerEvent.welcome(user: info, rooms: directory.encodedList).encoded(id: replyID))
         return info
     }
 
@@ -74,7 +76,7 @@ public actor RoomManager {
         guard let user = users.removeValue(forKey: userID) else { return }
         userIDsByKey[user.key] = nil
         for roomKey in user.roomKeys {
-            rooms[roomKey]?.remove(userID)
+            remove(userID, fromRoom: roomKey)
             guard let room = rooms[roomKey] else { continue }
             broadcast(.userLeft(room: room.name, user: user.info.name, reason: reason), to: room.audience)
         }
@@ -82,8 +84,14 @@ public actor RoomManager {
 
     // MARK: - Rooms
 
+    /// The rooms, sorted by name.
     public func roomList() -> [RoomInfo] {
-        rooms.values.map(\.info).sorted { $0.name < $1.name }
+        directory.rooms
+    }
+
+    /// The rooms as the JSON array `welcome` and `rooms` carry.
+    func encodedRoomList() -> EncodedJSON {
+        directory.encodedList
     }
 
     /// Creates a room and tells every logged-in user. `userID` nil means the operator.
@@ -98,6 +106,7 @@ public actor RoomManager {
         let creator = userID.flatMap { users[$0] }
         let room = Room(name: name, limit: limit, creatorKey: creator?.key)
         rooms[key] = room
+        directory.set(room.info)
         announce(.roomCreated(room.info), requester: creator, replyID: replyID)
     }
 
@@ -113,6 +122,7 @@ public actor RoomManager {
         broadcast(.userJoined(room: room.name, user: user.info.name), to: room.audience)
         room.add(Room.Member(userID: userID, name: user.info.name, connection: user.connection))
         rooms[key] = room
+        directory.set(room.info)
         user.roomKeys.insert(key)
         users[userID] = user
         user.connection.send(ServerEvent.joined(room: room.info, members: room.memberNames).encoded(id: replyID))
@@ -171,6 +181,7 @@ public actor RoomManager {
         if let requester { try authorize(requester, toModerate: room) }
         for member in room.members { users[member.userID]?.roomKeys.remove(key) }
         rooms[key] = nil
+        directory.remove(named: room.name)
         announce(.roomClosed(room: room.name, by: requester?.info.name ?? "server"), requester: requester, replyID: replyID)
     }
 
@@ -213,6 +224,7 @@ public actor RoomManager {
 
     private func remove(_ userID: Int, fromRoom key: String) {
         rooms[key]?.remove(userID)
+        if let info = rooms[key]?.info { directory.set(info) }
         users[userID]?.roomKeys.remove(key)
     }
 

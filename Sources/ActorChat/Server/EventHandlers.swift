@@ -28,7 +28,7 @@ extension Dispatcher {
         }
 
         dispatcher.on("rooms") { request, context throws(ChatError) in
-            context.reply(.rooms(await context.services.rooms.roomList()), to: request)
+            context.reply(.rooms(await context.services.rooms.encodedRoomList()), to: request)
         }
 
         dispatcher.on("create_room") { request, context throws(ChatError) in
