@@ -42,6 +42,29 @@ import Testing
         return (received, stalls)
     }
 
+    @Test func theAllowanceIsTheLargestRecentAppendLessWhatWasWrittenSince() throws {
+        let pair = try socketPair()
+        defer { close(pair.sender); close(pair.receiver) }
+        let vectors = UnsafeMutableBufferPointer<iovec>.allocate(capacity: OutboundBuffer.maxChunksPerWrite)
+        defer { vectors.deallocate() }
+        var buffer = OutboundBuffer()
+        buffer.append(Array(repeating: 1, count: 100))
+        buffer.append(OutboundChunk(sharing: Array(repeating: 2, count: 50_000)))
+        buffer.append(Array(repeating: 3, count: 10))
+        #expect(buffer.allowance == 50_000)
+        guard case .done(let written) = try buffer.write(to: pair.sender, using: vectors) else {
+            Issue.record("the first write took nothing")
+            return
+        }
+        #expect(buffer.count > 0, "the socket took everything at once, so nothing was left to check")
+        #expect(buffer.allowance == 50_000 - written)
+        _ = try writeAll(&buffer, pair)
+        #expect(buffer.allowance == 0)
+        buffer.append(Array(repeating: 4, count: 700))
+        buffer.removeAll()
+        #expect(buffer.allowance == 0)
+    }
+
     @Test func writesStoppedMidChunkResumeWhereTheyStopped() throws {
         let pair = try socketPair()
         defer { close(pair.sender); close(pair.receiver) }

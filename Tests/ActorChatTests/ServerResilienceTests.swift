@@ -7,6 +7,27 @@ import Testing
 
 /// A client that never reads, disconnects mid-room, and graceful shutdown.
 @Suite struct ServerResilienceTests {
+    /// The output limit is for clients that fall behind, not for the size of an answer: a member
+    /// list longer than the limit reaches a client that reads it.
+    @Test func aReplyLargerThanTheOutputLimitReachesAClientThatReads() async throws {
+        let server = try await TestServer.start { $0.outboundLimitBytes = 1024 }
+        for index in 0..<50 {
+            let member = try await server.client("member-\(index)-" + String(repeating: "x", count: 20))
+            try await member.request("join", ["room": "lobby"])
+        }
+        let joiner = try await server.client("the-last-one-to-join")
+        let joined = try await joiner.request("join", ["room": "lobby"])
+        #expect(joined["members"]?.array?.count == 51)
+        let who = try await joiner.request("who", ["room": "lobby"])
+        #expect(who["members"]?.array?.count == 51)
+        #expect((who["members"]?.array ?? []).compactMap(\.string).joined().utf8.count > 1024)
+        let admin = try await server.client("boss", admin: true)
+        let stats = try await admin.request("stats")
+        #expect(stats["disconnects"]?.object?["slow_consumer"]?.integer == 0)
+        try await server.expectAlive()
+        await server.stop()
+    }
+
     @Test func aClientThatNeverReadsIsCutWhileTheOthersReceiveEverything() async throws {
         let server = try await TestServer.start {
             $0.outboundLimitBytes = 128 << 10

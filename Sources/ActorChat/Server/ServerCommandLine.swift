@@ -13,7 +13,7 @@ public enum ServerCommandLine {
             .init("max-room-limit", value: "n", help: "Highest participant limit a room may have (default 100000)."),
             .init("max-rooms", value: "n", help: "Rooms on the server at once (default 10000)."),
             .init("max-rooms-per-user", value: "n", help: "Rooms one user may be in at once (default 100)."),
-            .init("output-limit-bytes", value: "bytes", help: "Output queued for one client before it is cut as a slow consumer (default 1048576)."),
+            .init("output-limit-bytes", value: "bytes", help: "Output queued for one client, beyond its largest recent reply, before it is cut as a slow consumer (default 1048576)."),
             .init("write-stall-seconds", value: "s", help: "Seconds a client may accept no output while some is queued (default 10)."),
             .init("shutdown-seconds", value: "s", help: "Seconds shutdown waits for queued output to be written (default 5)."),
             .init("login-timeout-seconds", value: "s", help: "Seconds a connection has to log in (default 10)."),

@@ -187,10 +187,10 @@ final class LoopDriver {
     }
 
     /// False, and the connection is cut as a slow consumer, when `count` more bytes would pass its
-    /// outbound bound.
+    /// outbound bound: the limit, plus the largest reply or message lately queued (`allowance`).
     private func admits(_ count: Int, to io: ConnectionIO) -> Bool {
         guard io.closeMode == nil else { return false }
-        guard io.output.count + count > io.outboundLimit else { return true }
+        guard io.output.count + count > io.outboundLimit + max(io.output.allowance, count) else { return true }
         let connection = io.connection
         connection.state.withLock { state in
             state.reason = state.reason ?? .slowConsumer

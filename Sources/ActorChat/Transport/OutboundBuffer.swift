@@ -73,6 +73,10 @@ struct OutboundBuffer {
     private var offset = 0
     /// Bytes queued and not yet written.
     private(set) var count = 0
+    /// The largest single append lately, less what has been written since. The slow-consumer bound
+    /// is the output limit plus this, so a reply bigger than the limit (the member list of a large
+    /// room) never counts against a client that keeps reading, while memory stays bounded.
+    private(set) var allowance = 0
 
     var isEmpty: Bool { count == 0 }
 
@@ -84,6 +88,7 @@ struct OutboundBuffer {
         guard chunk.count > 0 else { return }
         chunks.append(chunk)
         count += chunk.count
+        allowance = max(allowance, chunk.count)
     }
 
     /// Queues bytes for this connection alone.
@@ -91,6 +96,7 @@ struct OutboundBuffer {
         guard !bytes.isEmpty else { return }
         if head < chunks.count, let last = chunks.last, last.append(bytes) {
             count += bytes.count
+            allowance = max(allowance, bytes.count)
             return
         }
         append(OutboundChunk(copying: bytes, capacity: max(bytes.count, Self.privateChunkCapacity)))
@@ -122,10 +128,12 @@ struct OutboundBuffer {
         head = 0
         offset = 0
         count = 0
+        allowance = 0
     }
 
     private mutating func consume(_ written: Int) {
         count -= written
+        allowance = max(0, allowance - written)
         var remaining = written
         while remaining > 0 {
             let available = chunks[head].count - offset
