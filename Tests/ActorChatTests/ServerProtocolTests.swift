@@ -298,6 +298,10 @@ import Testing
         let admin = try await server.client("boss", admin: true)
         try await admin.request("kick", ["room": "club", "user": "witness"])
         #expect(try await witness.next("kicked")["by"] == "boss")
+        let selfKick = try await owner.request("kick", ["room": "club", "user": "owner"])
+        #expect(selfKick["user"] == "owner")
+        #expect(owner.queuedFrames.contains { $0.event == "kicked" && $0["by"] == "owner" }, "`kicked` comes before the reply")
+        await expectError("not_member") { try await owner.request("send", ["room": "club", "text": "hey"]) }
         await server.stop()
     }
 

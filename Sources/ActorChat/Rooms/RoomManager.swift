@@ -200,7 +200,8 @@ public actor RoomManager {
         var remaining = rooms[key]?.audience ?? BroadcastGroup()
         remaining.remove(requester.connection)
         broadcast(notice, to: remaining)
-        if targetID != userID { requester.connection.send(notice.encoded(id: replyID)) }
+        // Kicking oneself is still a request: it gets its reply after the `kicked` notice.
+        requester.connection.send(notice.encoded(id: replyID))
     }
 
     public func counters() -> Counters {

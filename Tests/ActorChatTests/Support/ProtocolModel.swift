@@ -1,0 +1,346 @@
+@testable import ActorChat
+
+/// docs/PROTOCOL.md as a state machine: given one request from one connection, the frames every
+/// connection must receive and the connections that must close. It is written from the document,
+/// not from the server's code, so the two are checked against each other. Fields the document does
+/// not fix (`ts`, an error's `message`, the contents of `logs` and `stats`) are left to `canonical`.
+struct ProtocolModel {
+    struct Limits {
+        var maxRoomLimit = 5
+        var maxRooms = 6
+        var maxRoomsPerUser = 3
+        var maxTextBytes = 24
+        var maxLineBytes = 512
+        var adminToken = "sesame"
+    }
+
+    struct User {
+        let id: Int
+        let name: String
+        let admin: Bool
+        let connection: Int
+    }
+
+    struct Room {
+        let name: String
+        let limit: Int
+        /// The creator's name key; nil for the operator's rooms.
+        let creatorKey: String?
+        /// User name keys in join order.
+        var members: [String] = []
+        var seq = 0
+        var info: JSONValue { .object(["name": .string(name), "limit": .number(String(limit)), "count": .number(String(members.count))]) }
+    }
+
+    /// What one request must cause.
+    struct Outcome {
+        /// Frames per connection, in the order they must arrive.
+        var frames: [Int: [ServerFrame]] = [:]
+        /// Connections the server must close after their frames.
+        var closed: Set<Int> = []
+        /// Several rooms' notices reach one member in an order the protocol does not fix (a logout).
+        var unordered = false
+
+        mutating func add(_ connection: Int, _ event: String, _ params: JSONObject = [:], id: JSONValue? = nil) {
+            frames[connection, default: []].append(ServerFrame(event: event, params: params, id: id))
+        }
+
+        mutating func error(_ connection: Int, _ code: String, _ extra: JSONObject = [:], id: JSONValue?) {
+            // Any message will do: `canonical` checks only that there is one.
+            var params: JSONObject = ["code": .string(code), "message": "?"]
+            for member in extra.members { params[member.key] = member.value }
+            add(connection, "error", params, id: id)
+        }
+    }
+
+    let limits: Limits
+    /// Connection number to the key of the user logged in on it (nil before login).
+    private(set) var connections: [Int: String?] = [:]
+    private(set) var users: [String: User] = [:]
+    private(set) var rooms: [String: Room] = [:]
+    private var nextUserID = 1
+
+    init(limits: Limits, initialRooms: [(name: String, limit: Int)]) {
+        self.limits = limits
+        for room in initialRooms { rooms[Self.key(room.name)] = Room(name: room.name, limit: room.limit, creatorKey: nil) }
+    }
+
+    // MARK: - What a generator may ask
+
+    var roomList: JSONValue { .array(rooms.values.sorted { $0.name < $1.name }.map(\.info)) }
+
+    func user(on connection: Int) -> User? {
+        connections[connection].flatMap { $0 }.flatMap { users[$0] }
+    }
+
+    /// Names of the rooms that exist, sorted so that a seed replays the same run.
+    var roomNames: [String] { rooms.values.map(\.name).sorted() }
+
+    /// Names of the rooms the user on `connection` is in, sorted.
+    func roomNames(of connection: Int) -> [String] {
+        guard let key = connections[connection] ?? nil else { return [] }
+        return rooms.values.filter { $0.members.contains(key) }.map(\.name).sorted()
+    }
+
+    /// Names of the members of `room`, in the order they joined.
+    func memberNames(of room: String) -> [String] {
+        rooms[Self.key(room)]?.members.compactMap { users[$0]?.name } ?? []
+    }
+
+    /// Connections that share a room with the user on `connection`.
+    func roommates(of connection: Int) -> Set<Int> {
+        guard let key = connections[connection] ?? nil else { return [] }
+        let keys = rooms.values.filter { $0.members.contains(key) }.flatMap(\.members)
+        return Set(keys.compactMap { users[$0]?.connection }).subtracting([connection])
+    }
+
+    // MARK: - Connections
+
+    mutating func connect(_ connection: Int) {
+        connections[connection] = .some(nil)
+    }
+
+    /// The connection ended on the client's side (`reason` "disconnected") or was cut by the server.
+    mutating func disconnect(_ connection: Int, reason: String) -> Outcome {
+        var outcome = Outcome()
+        outcome.unordered = true
+        leaveEverything(connection, reason: reason, into: &outcome)
+        connections[connection] = nil
+        return outcome
+    }
+
+    /// A line longer than the line limit.
+    mutating func oversizedLine(from connection: Int) -> Outcome {
+        var outcome = disconnect(connection, reason: "frame_too_large")
+        outcome.frames[connection] = []
+        outcome.error(connection, "frame_too_large", id: nil)
+        outcome.closed.insert(connection)
+        return outcome
+    }
+
+    /// A line the server cannot take as a request: `bad_frame` (not JSON, not an object, duplicate
+    /// keys, no string `event`, a bad `id`) or `invalid_params` (params not an object), with the id when
+    /// one could be read; nil `code` for a blank line, which is ignored.
+    mutating func undecodable(from connection: Int, code: String?, id: JSONValue?) -> Outcome {
+        var outcome = Outcome()
+        if let code { outcome.error(connection, code, id: id) }
+        return outcome
+    }
+
+    // MARK: - Requests
+
+    mutating func handle(_ event: String, _ params: JSONObject, id: JSONValue?, from connection: Int) -> Outcome {
+        var outcome = Outcome()
+        do {
+            try handle(event, params, id: id, from: connection, into: &outcome)
+        } catch {
+            outcome.error(connection, error.code, error.extra, id: id)
+        }
+        return outcome
+    }
+
+    private struct Failure: Error {
+        let code: String
+        var extra: JSONObject = [:]
+        init(_ code: String, _ extra: JSONObject = [:]) {
+            self.code = code
+            self.extra = extra
+        }
+    }
+
+    private mutating func handle(_ event: String, _ params: JSONObject, id: JSONValue?, from connection: Int, into outcome: inout Outcome) throws(Failure) {
+        let known = ["login", "ping", "logout", "rooms", "create_room", "join", "leave", "who", "send", "dm", "close_room", "kick", "logs", "stats"]
+        guard known.contains(event) else { throw Failure("unknown_event") }
+        let me = user(on: connection)
+        if !["login", "ping", "logout"].contains(event) && me == nil { throw Failure("not_logged_in") }
+        switch event {
+        case "ping":
+            outcome.add(connection, "pong", id: id)
+        case "login":
+            guard me == nil else { throw Failure("already_logged_in") }
+            let name = try string("name", in: params)
+            let admin: Bool
+            switch params["token"] {
+            case nil, .null?: admin = false
+            case .string(let token)?:
+                guard token == limits.adminToken else { throw Failure("forbidden") }
+                admin = true
+            default: throw Failure("invalid_params")
+            }
+            guard Self.isValid(name, maxLength: 32) else { throw Failure("invalid_name") }
+            let key = Self.key(name)
+            guard users[key] == nil else { throw Failure("name_taken") }
+            let user = User(id: nextUserID, name: name, admin: admin, connection: connection)
+            nextUserID += 1
+            users[key] = user
+            connections[connection] = key
+            let info: JSONObject = ["id": .number(String(user.id)), "name": .string(name), "admin": .bool(admin)]
+            outcome.add(connection, "welcome", ["user": .object(info), "rooms": roomList], id: id)
+        case "logout":
+            outcome = disconnect(connection, reason: "logout")
+            outcome.add(connection, "bye", id: id)
+            outcome.closed.insert(connection)
+        case "rooms":
+            outcome.add(connection, "rooms", ["rooms": roomList], id: id)
+        case "create_room":
+            let name = try string("room", in: params)
+            guard let limitValue = params["limit"] else { throw Failure("invalid_params") }
+            guard let limit = limitValue.integer else { throw Failure("invalid_limit") }
+            guard Self.isValid(name, maxLength: 64) else { throw Failure("invalid_room") }
+            guard (1...limits.maxRoomLimit).contains(limit) else { throw Failure("invalid_limit") }
+            guard rooms[Self.key(name)] == nil else { throw Failure("room_exists") }
+            guard rooms.count < limits.maxRooms else { throw Failure("limit_exceeded") }
+            let room = Room(name: name, limit: limit, creatorKey: Self.key(me!.name))
+            rooms[Self.key(name)] = room
+            announce("room_created", ["room": room.info], from: connection, id: id, into: &outcome)
+        case "join":
+            let me = me!
+            var room = try room(try string("room", in: params))
+            let myKey = Self.key(me.name)
+            guard !room.members.contains(myKey) else { throw Failure("already_member") }
+            guard room.members.count < room.limit else {
+                throw Failure("room_full", ["room": .string(room.name), "limit": .number(String(room.limit))])
+            }
+            guard rooms.values.filter({ $0.members.contains(myKey) }).count < limits.maxRoomsPerUser else {
+                throw Failure("limit_exceeded")
+            }
+            for member in room.members { outcome.add(users[member]!.connection, "user_joined", ["room": .string(room.name), "user": .string(me.name)]) }
+            room.members.append(myKey)
+            rooms[Self.key(room.name)] = room
+            outcome.add(connection, "joined", ["room": room.info, "members": .array(room.members.map { .string(users[$0]!.name) })], id: id)
+        case "leave":
+            let me = me!
+            var room = try room(try string("room", in: params))
+            guard let index = room.members.firstIndex(of: Self.key(me.name)) else { throw Failure("not_member") }
+            room.members.remove(at: index)
+            rooms[Self.key(room.name)] = room
+            outcome.add(connection, "left", ["room": .string(room.name)], id: id)
+            for member in room.members { outcome.add(users[member]!.connection, "user_left", ["room": .string(room.name), "user": .string(me.name)]) }
+        case "who":
+            let room = try room(try string("room", in: params))
+            let members = JSONValue.array(room.members.map { .string(users[$0]!.name) })
+            outcome.add(connection, "members", ["room": .string(room.name), "limit": .number(String(room.limit)), "members": members], id: id)
+        case "send":
+            let name = try string("room", in: params)
+            let text = try self.text(in: params)
+            var room = try room(name)
+            guard room.members.contains(Self.key(me!.name)) else { throw Failure("not_member") }
+            room.seq += 1
+            rooms[Self.key(room.name)] = room
+            let message: JSONObject = [
+                "room": .string(room.name), "from": .string(me!.name), "text": .string(text), "seq": .number(String(room.seq)), "ts": .number("0"),
+            ]
+            for member in room.members { outcome.add(users[member]!.connection, "message", message) }
+            if let id { outcome.add(connection, "sent", ["room": .string(room.name), "seq": .number(String(room.seq))], id: id) }
+        case "dm":
+            let to = try string("to", in: params)
+            let text = try self.text(in: params)
+            guard let recipient = users[Self.key(to)] else { throw Failure("user_not_found") }
+            let dm: JSONObject = ["from": .string(me!.name), "to": .string(recipient.name), "text": .string(text), "ts": .number("0")]
+            if recipient.connection != connection { outcome.add(recipient.connection, "dm", dm) }
+            outcome.add(connection, "dm", dm, id: id)
+        case "close_room":
+            let room = try room(try string("room", in: params))
+            try authorize(me!, toModerate: room)
+            rooms[Self.key(room.name)] = nil
+            announce("room_closed", ["room": .string(room.name), "by": .string(me!.name)], from: connection, id: id, into: &outcome)
+        case "kick":
+            let roomName = try string("room", in: params)
+            let target = try string("user", in: params)
+            var room = try room(roomName)
+            try authorize(me!, toModerate: room)
+            guard let kicked = users[Self.key(target)] else { throw Failure("user_not_found") }
+            guard let index = room.members.firstIndex(of: Self.key(kicked.name)) else { throw Failure("not_member") }
+            room.members.remove(at: index)
+            rooms[Self.key(room.name)] = room
+            let notice: JSONObject = ["room": .string(room.name), "user": .string(kicked.name), "reason": "kicked"]
+            outcome.add(kicked.connection, "kicked", ["room": .string(room.name), "by": .string(me!.name)])
+            for member in room.members where users[member]!.connection != connection {
+                outcome.add(users[member]!.connection, "user_left", notice)
+            }
+            outcome.add(connection, "user_left", notice, id: id)
+        case "logs", "stats":
+            guard me!.admin else { throw Failure("forbidden") }
+            if event == "logs", params["limit"] != nil, params["limit"] != .null {
+                guard let limit = params["limit"]?.integer, limit >= 0 else { throw Failure("invalid_params") }
+            }
+            outcome.add(connection, event, id: id)
+        default:
+            preconditionFailure("'\(event)' is in `known` but not handled")
+        }
+    }
+
+    /// Names are unique ignoring ASCII case.
+    static func key(_ name: String) -> String {
+        String(decoding: name.utf8.map { (0x41...0x5A).contains($0) ? $0 | 0x20 : $0 }, as: UTF8.self)
+    }
+
+    /// 1 to `maxLength` ASCII letters, digits, `_`, `-` and `.`.
+    static func isValid(_ name: String, maxLength: Int) -> Bool {
+        (1...maxLength).contains(name.utf8.count)
+            && name.utf8.allSatisfy { (0x30...0x39).contains($0) || (0x41...0x5A).contains($0 & 0xDF) || [0x5F, 0x2D, 0x2E].contains($0) }
+    }
+
+    private func string(_ key: String, in params: JSONObject) throws(Failure) -> String {
+        guard let value = params[key]?.string else { throw Failure("invalid_params") }
+        return value
+    }
+
+    private func text(in params: JSONObject) throws(Failure) -> String {
+        let text = try string("text", in: params)
+        guard !text.isEmpty, text.utf8.count <= limits.maxTextBytes,
+            !text.utf8.contains(where: { $0 < 0x20 && $0 != 0x0A && $0 != 0x09 })
+        else { throw Failure("invalid_params") }
+        return text
+    }
+
+    private func room(_ name: String) throws(Failure) -> Room {
+        guard let room = rooms[Self.key(name)] else { throw Failure("room_not_found") }
+        return room
+    }
+
+    private func authorize(_ user: User, toModerate room: Room) throws(Failure) {
+        guard user.admin || room.creatorKey == Self.key(user.name) else { throw Failure("forbidden") }
+    }
+
+    /// Every logged-in user hears it; the requester's copy is its reply.
+    private func announce(_ event: String, _ params: JSONObject, from connection: Int, id: JSONValue?, into outcome: inout Outcome) {
+        for user in users.values where user.connection != connection { outcome.add(user.connection, event, params) }
+        outcome.add(connection, event, params, id: id)
+    }
+
+    private mutating func leaveEverything(_ connection: Int, reason: String, into outcome: inout Outcome) {
+        guard let key = connections[connection] ?? nil, let user = users.removeValue(forKey: key) else { return }
+        for (roomKey, var room) in rooms {
+            guard let index = room.members.firstIndex(of: key) else { continue }
+            room.members.remove(at: index)
+            rooms[roomKey] = room
+            let notice: JSONObject = ["room": .string(room.name), "user": .string(user.name), "reason": .string(reason)]
+            for member in room.members { outcome.add(users[member]!.connection, "user_left", notice) }
+        }
+    }
+}
+
+/// A frame as the model compares it: object keys sorted, and the fields the protocol leaves open
+/// reduced to whether they are well formed (`ts` a whole number, an error's `message` non-empty,
+/// `logs` and `stats` any object).
+func canonical(_ frame: ServerFrame) -> String {
+    var params = frame.params
+    if params["ts"] != nil { params["ts"] = params["ts"]?.integer.map { _ in .string("<ts>") } ?? .string("<bad ts>") }
+    if frame.event == "error" { params["message"] = (params["message"]?.string?.isEmpty == false) ? nil : .string("<no message>") }
+    if frame.event == "logs" || frame.event == "stats" { params = [:] }
+    let id = frame.id.map { " id=\(canonical($0))" } ?? ""
+    return "\(frame.event) \(canonical(.object(params)))\(id)"
+}
+
+private func canonical(_ value: JSONValue) -> String {
+    switch value {
+    case .null: "null"
+    case .bool(let bool): String(bool)
+    case .number(let literal): literal
+    case .string(let string): "\"\(string)\""
+    case .array(let items): "[" + items.map(canonical).joined(separator: ",") + "]"
+    case .object(let object):
+        "{" + object.members.sorted { $0.key < $1.key }.map { "\($0.key):\(canonical($0.value))" }.joined(separator: ",") + "}"
+    }
+}
