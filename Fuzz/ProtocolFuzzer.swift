@@ -1,4 +1,4 @@
-// libFuzzer target for the protocol layer, compiled together with Sources/ActorChat/Protocol by
+// libFuzzer target for the protocol layer, compiled together with Sources/ActorChatProtocol by
 // scripts/fuzz.sh (`swift build` cannot link fuzzers). Checks properties, not just crashes:
 // - the framer never emits a line over its limit, and a stream split at any byte frames the same;
 // - a decoded request re-encodes to one that decodes equal; JSON that parses re-parses equal

@@ -2,6 +2,10 @@ import Foundation
 import Synchronization
 import Testing
 @testable import ActorChat
+@testable import ActorChatBench
+@testable import ActorChatClient
+@testable import ActorChatCore
+@testable import ActorChatProtocol
 
 /// Collects what the CLI prints.
 final class CapturedOutput: Sendable {
@@ -94,9 +98,12 @@ final class CapturedOutput: Sendable {
 }
 
 @Suite struct ChatCommandLineTests {
+    /// What the executable offers: the client's subcommands and the bench's.
+    static let all = ChatCommandLine.subcommands + BenchCommandLine.subcommands
+
     private func run(_ arguments: [String], environment: [String: String] = [:]) async -> (Int32, CapturedOutput) {
         let output = CapturedOutput()
-        let code = await ChatCommandLine.main(arguments, environment: environment, console: output.console())
+        let code = await ChatCommandLine.main(arguments, environment: environment, console: output.console(), subcommands: Self.all)
         return (code, output)
     }
 
@@ -111,7 +118,7 @@ final class CapturedOutput: Sendable {
     @Test func helpForTheToolAndEachSubcommand() async {
         let (code, output) = await run(["--help"])
         #expect(code == 0)
-        for name in ChatCommandLine.subcommands.keys {
+        for name in Self.all.map(\.name) {
             #expect(output.text.contains(name))
             let (subcode, suboutput) = await run([name, "--help"])
             #expect(subcode == 0)

@@ -1,5 +1,9 @@
 import Testing
 @testable import ActorChat
+@testable import ActorChatBench
+@testable import ActorChatClient
+@testable import ActorChatCore
+@testable import ActorChatProtocol
 
 @Suite struct JSONTests {
     private func parse(_ text: String) throws -> JSONValue {

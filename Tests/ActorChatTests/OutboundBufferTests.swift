@@ -1,8 +1,10 @@
-#if canImport(Glibc)
 import Glibc
-#endif
 import Testing
 @testable import ActorChat
+@testable import ActorChatBench
+@testable import ActorChatClient
+@testable import ActorChatCore
+@testable import ActorChatProtocol
 
 /// The output queue on its own, over a non-blocking socketpair small enough that writes stop mid-chunk.
 @Suite struct OutboundBufferTests {

@@ -1,5 +1,9 @@
 import Testing
 @testable import ActorChat
+@testable import ActorChatBench
+@testable import ActorChatClient
+@testable import ActorChatCore
+@testable import ActorChatProtocol
 
 /// Random sessions of several clients against a real server, checked against `ProtocolModel` after
 /// every step: each connection must receive exactly the frames the protocol says, in order, and

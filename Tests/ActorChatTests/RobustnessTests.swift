@@ -1,9 +1,11 @@
-#if canImport(Glibc)
 import Glibc
-#endif
 import Foundation
 import Testing
 @testable import ActorChat
+@testable import ActorChatBench
+@testable import ActorChatClient
+@testable import ActorChatCore
+@testable import ActorChatProtocol
 
 /// Limits and faults against the real server binary. Each test ends with the canary and the
 /// server's descriptor count back at its baseline.

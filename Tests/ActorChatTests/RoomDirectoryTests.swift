@@ -1,5 +1,9 @@
 import Testing
 @testable import ActorChat
+@testable import ActorChatBench
+@testable import ActorChatClient
+@testable import ActorChatCore
+@testable import ActorChatProtocol
 
 @Suite struct RoomDirectoryTests {
     /// The rooms the encoded list names, read back with the protocol's own parser.

@@ -1,6 +1,10 @@
 import Foundation
 import Testing
 @testable import ActorChat
+@testable import ActorChatBench
+@testable import ActorChatClient
+@testable import ActorChatCore
+@testable import ActorChatProtocol
 
 /// The real `actor-chat-server` binary: flags, the printed address, signals and exit codes.
 @Suite struct ServerExecutableTests {

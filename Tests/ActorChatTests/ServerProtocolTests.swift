@@ -1,5 +1,9 @@
 import Testing
 @testable import ActorChat
+@testable import ActorChatBench
+@testable import ActorChatClient
+@testable import ActorChatCore
+@testable import ActorChatProtocol
 
 /// Every event and every error code of docs/PROTOCOL.md, over real loopback sockets.
 @Suite struct ServerProtocolTests {

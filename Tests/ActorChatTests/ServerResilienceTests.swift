@@ -1,9 +1,11 @@
-#if canImport(Glibc)
 import Glibc
-#endif
 import Synchronization
 import Testing
 @testable import ActorChat
+@testable import ActorChatBench
+@testable import ActorChatClient
+@testable import ActorChatCore
+@testable import ActorChatProtocol
 
 /// A client that never reads, disconnects mid-room, and graceful shutdown.
 @Suite struct ServerResilienceTests {

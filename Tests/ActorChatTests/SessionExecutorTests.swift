@@ -1,6 +1,10 @@
 import Foundation
 import Testing
 @testable import ActorChat
+@testable import ActorChatBench
+@testable import ActorChatClient
+@testable import ActorChatCore
+@testable import ActorChatProtocol
 
 @Suite struct SessionExecutorTests {
     /// An actor placed on a given executor that reports the thread it runs on. The thread is told

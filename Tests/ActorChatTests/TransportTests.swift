@@ -1,9 +1,11 @@
-#if canImport(Glibc)
 import Glibc
-#endif
 import Foundation
 import Testing
 @testable import ActorChat
+@testable import ActorChatBench
+@testable import ActorChatClient
+@testable import ActorChatCore
+@testable import ActorChatProtocol
 
 /// The event loop and connections over socketpairs: no TCP, no server.
 @Suite struct TransportTests {

@@ -1,3 +1,5 @@
+import ActorChatCore
+import ActorChatProtocol
 /// A chat room: its rules and its members in the order they joined.
 struct Room {
     struct Member {

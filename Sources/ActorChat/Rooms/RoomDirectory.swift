@@ -1,3 +1,5 @@
+import ActorChatCore
+import ActorChatProtocol
 /// The room list clients see, sorted by name and kept as the JSON array `welcome` and `rooms` carry.
 /// A change rewrites one room's bytes in place, so a login or a `rooms` request copies the array
 /// instead of sorting and encoding every room (at 1,000 rooms that had cut logins per second to a

@@ -1,8 +1,6 @@
-#if canImport(Glibc)
+import ActorChatCore
+import ActorChatProtocol
 import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 
 /// Owns users, rooms, membership, limits and fan-out. Every change is serialised here, so a limit
 /// check and the join it guards are one step. It never awaits: output is queued on connections,

@@ -1,8 +1,6 @@
-#if canImport(Glibc)
+import ActorChatCore
+import ActorChatProtocol
 import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 
 /// The chat server: binds, accepts, runs one `Session` task per connection, and shuts down in
 /// order. Its phase is re-checked after every await, since another call may have moved it on.
@@ -103,6 +101,10 @@ public actor ChatServer {
         await withCheckedContinuation { stoppedWaiters.append($0) }
     }
 
+    /// Descriptors kept free past the connection limit: listeners, the event loop, logs, and the
+    /// accept that tells a refused client `server_full` instead of failing with EMFILE.
+    static let reservedDescriptors = 64
+
     private func bind(loop: EventLoop, accepted: AsyncStream<Connection>.Continuation) throws -> [Listener] {
         let configuration = services.configuration
         var limits = ConnectionLimits()
@@ -116,7 +118,7 @@ public actor ChatServer {
         limits.timeoutNotice = ServerEvent.error(.timeout("no request in time; the connection is closed")).encoded()
         var admission = Admission()
         admission.rejectNotice = ServerEvent.error(.serverFull).encoded()
-        admission.maxConnections = configuration.maxConnections ?? max(1, Self.raiseDescriptorLimit() - Self.reservedDescriptors)
+        admission.maxConnections = configuration.maxConnections ?? max(1, DescriptorLimit.raise() - Self.reservedDescriptors)
         admission.maxPerAddress = configuration.maxConnectionsPerAddress
         let log = services.log
         let services = services
@@ -145,24 +147,6 @@ public actor ChatServer {
             }
         }
         return listeners
-    }
-}
-
-extension ChatServer {
-    /// Descriptors kept free past the connection limit: listeners, the event loop, logs, and the
-    /// accept that tells a refused client `server_full` instead of failing with EMFILE.
-    static let reservedDescriptors = 64
-
-    /// Raises the soft descriptor limit to the hard one and returns it.
-    static func raiseDescriptorLimit() -> Int {
-        var limit = rlimit()
-        guard getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit) == 0 else { return 1024 }
-        if limit.rlim_cur < limit.rlim_max {
-            var raised = limit
-            raised.rlim_cur = limit.rlim_max
-            if setrlimit(Int32(RLIMIT_NOFILE.rawValue), &raised) == 0 { limit = raised }
-        }
-        return Int(min(limit.rlim_cur, UInt(Int32.max)))
     }
 }
 

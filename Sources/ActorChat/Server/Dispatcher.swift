@@ -1,3 +1,5 @@
+import ActorChatCore
+import ActorChatProtocol
 /// Routes each request to the one handler registered for its event name. Built once, then
 /// frozen: the server takes it by value before it starts.
 public struct Dispatcher: Sendable {

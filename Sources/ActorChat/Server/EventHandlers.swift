@@ -1,3 +1,5 @@
+import ActorChatCore
+import ActorChatProtocol
 extension Dispatcher {
     /// The chat protocol: one registration per event in docs/PROTOCOL.md.
     public static func chat() -> Dispatcher {

@@ -1,3 +1,5 @@
+import ActorChatCore
+import ActorChatProtocol
 /// The operator's commands on the server's terminal: `/rooms`, `/who`, `/create`, `/close`,
 /// `/logs`, `/quit`, `/help`. `execute` returns what to print, so it is tested without a terminal.
 public struct OperatorConsole: Sendable {

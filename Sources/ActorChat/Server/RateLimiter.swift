@@ -1,3 +1,5 @@
+import ActorChatCore
+import ActorChatProtocol
 /// A token bucket: `burst` requests at once, refilled at `perSecond`. A request over the rate is
 /// not refused: it reserves the next token and is told how long to wait for it.
 public struct RateLimiter: Sendable {

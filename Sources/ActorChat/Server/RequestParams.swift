@@ -1,3 +1,5 @@
+import ActorChatCore
+import ActorChatProtocol
 /// Typed access to a request's params; anything missing or of the wrong type is `invalid_params`.
 extension JSONObject {
     func requiredString(_ key: String) throws(ChatError) -> String {

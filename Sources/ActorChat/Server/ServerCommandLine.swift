@@ -1,3 +1,5 @@
+import ActorChatCore
+import ActorChatProtocol
 /// `actor-chat-server`'s flags, and how they become a `ServerConfiguration`.
 public enum ServerCommandLine {
     public static let arguments = CommandLineArguments(

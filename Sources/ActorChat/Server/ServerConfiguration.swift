@@ -1,3 +1,5 @@
+import ActorChatCore
+import ActorChatProtocol
 /// Everything an operator can set. Defaults are the documented limits in docs/PROTOCOL.md.
 public struct ServerConfiguration: Sendable {
     public var host = "::"

@@ -1,8 +1,6 @@
-#if canImport(Glibc)
+import ActorChatCore
+import ActorChatProtocol
 import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 import Synchronization
 
 public enum LogLevel: Int, Sendable, Comparable, CaseIterable {

@@ -1,3 +1,5 @@
+import ActorChatCore
+import ActorChatProtocol
 import Synchronization
 
 /// What every session shares: the configuration, the rooms, the log and the server's counters.

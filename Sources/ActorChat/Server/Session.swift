@@ -1,3 +1,5 @@
+import ActorChatCore
+import ActorChatProtocol
 /// One connection's life: frames lines from its inbound stream, dispatches each request in order,
 /// and on the way out leaves every room so the others hear `user_left` exactly once. An actor on
 /// the `SessionExecutor` it shares with the `RoomManager`, so its awaits on the rooms do not switch threads.

@@ -1,6 +1,10 @@
 import Foundation
 import Synchronization
 @testable import ActorChat
+@testable import ActorChatBench
+@testable import ActorChatClient
+@testable import ActorChatCore
+@testable import ActorChatProtocol
 
 /// One of the package's executables run as a child process, its output readable as it arrives.
 final class ChildProcess: Sendable {

@@ -1,4 +1,8 @@
 @testable import ActorChat
+@testable import ActorChatBench
+@testable import ActorChatClient
+@testable import ActorChatCore
+@testable import ActorChatProtocol
 
 /// docs/PROTOCOL.md as a state machine: given one request from one connection, the frames every
 /// connection must receive and the connections that must close. It is written from the document,

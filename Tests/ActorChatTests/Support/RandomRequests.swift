@@ -1,4 +1,8 @@
 @testable import ActorChat
+@testable import ActorChatBench
+@testable import ActorChatClient
+@testable import ActorChatCore
+@testable import ActorChatProtocol
 
 /// One thing a client does in a model run.
 enum ModelAction: CustomStringConvertible {

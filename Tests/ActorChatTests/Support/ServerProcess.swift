@@ -1,6 +1,10 @@
 import Foundation
 import Testing
 @testable import ActorChat
+@testable import ActorChatBench
+@testable import ActorChatClient
+@testable import ActorChatCore
+@testable import ActorChatProtocol
 
 /// `actor-chat-server` in a child process: its descriptors can be counted and it can be signalled
 /// or limited (`ulimit`) without touching the test process.

@@ -1,5 +1,9 @@
 import Testing
 @testable import ActorChat
+@testable import ActorChatBench
+@testable import ActorChatClient
+@testable import ActorChatCore
+@testable import ActorChatProtocol
 
 /// A real server on 127.0.0.1 and an ephemeral port, in this process, for one test.
 struct TestServer {

@@ -1,5 +1,0 @@
-/// A JSON value written once and copied into lines as it is, such as the room list every `welcome`
-/// carries until a room changes.
-public struct EncodedJSON: Sendable, Equatable {
-    let bytes: [UInt8]
-}

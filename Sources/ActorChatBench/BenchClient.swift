@@ -1,0 +1,229 @@
+import ActorChatClient
+import ActorChatCore
+import ActorChatProtocol
+import Glibc
+import Synchronization
+
+/// One simulated client of a `BenchWorker`. Its input is scanned on the loop thread, line by line,
+/// for the few markers the load test needs; nothing is decoded as JSON.
+final class BenchClient: Sendable {
+    let index: Int
+    let room: String
+    private let worker: BenchTally
+    /// The tail of a line split across reads, and reused scratch for this chunk's latencies.
+    /// Only the loop thread touches it; the Mutex is uncontended and satisfies Sendable.
+    private let scratch = Mutex<(carry: [UInt8], latencies: [UInt64], lastSeq: UInt64)>(([], [], 0))
+    private let connection = Mutex<Connection?>(nil)
+
+    init(index: Int, room: String, tally: BenchTally) {
+        self.index = index
+        self.room = room
+        worker = tally
+    }
+
+    func attach(_ connection: Connection) {
+        self.connection.withLock { $0 = connection }
+    }
+
+    var attached: Connection? { connection.withLock { $0 } }
+
+    func consume(_ bytes: UnsafeRawBufferPointer?) {
+        guard let bytes else {
+            worker.disconnected()
+            return
+        }
+        var tally = BenchTally.Chunk()
+        let now = monotonicNanos()
+        scratch.withLock { scratch in
+            scratch.latencies.removeAll(keepingCapacity: true)
+            var start = 0
+            while start < bytes.count, let found = memchr(bytes.baseAddress! + start, 0x0A, bytes.count - start) {
+                let newline = bytes.baseAddress!.distance(to: UnsafeRawPointer(found))
+                if scratch.carry.isEmpty {
+                    scan(UnsafeRawBufferPointer(rebasing: bytes[start..<newline]), now: now, into: &tally, latencies: &scratch.latencies, lastSeq: &scratch.lastSeq)
+                } else {
+                    scratch.carry.append(contentsOf: bytes[start..<newline])
+                    let line = scratch.carry
+                    scratch.carry.removeAll(keepingCapacity: true)
+                    line.withUnsafeBytes { scan($0, now: now, into: &tally, latencies: &scratch.latencies, lastSeq: &scratch.lastSeq) }
+                }
+                start = newline + 1
+            }
+            scratch.carry.append(contentsOf: bytes[start...])
+            worker.add(tally, latencies: scratch.latencies)
+        }
+        if tally.pings > 0 { attached?.send(ClientRequest(event: "ping").encoded()) }
+    }
+
+    private static let message = Array(#"{"event":"message""#.utf8)
+    private static let joined = Array(#"{"event":"joined""#.utf8)
+    private static let welcome = Array(#"{"event":"welcome""#.utf8)
+    private static let error = Array(#"{"event":"error","params":{"code":""#.utf8)
+    private static let ping = Array(#"{"event":"ping""#.utf8)
+    private static let textMarker = Array(#""text":""#.utf8)
+    private static let messageRoom = Array(#"{"event":"message","params":{"room":""#.utf8)
+    private static let fromAfterRoom = Array(#"","from":""#.utf8)
+    private static let textAfterFrom = Array(#"","text":""#.utf8)
+    private static let seqMarker = Array(#""seq":"#.utf8)
+
+    private func scan(
+        _ line: UnsafeRawBufferPointer, now: UInt64, into tally: inout BenchTally.Chunk, latencies: inout [UInt64], lastSeq: inout UInt64
+    ) {
+        if Self.has(line, prefix: Self.message) {
+            // The text is "SENDNS|SENDER|padding": the intended send time and who sent it.
+            guard var cursor = Self.textStart(in: line) ?? Self.end(of: Self.textMarker, in: line) else { return }
+            let sentAt = Self.number(line, &cursor)
+            cursor += 1
+            let sender = Self.number(line, &cursor)
+            if sender != UInt64(index) {
+                tally.counts.received += 1
+                latencies.append(now > sentAt ? now - sentAt : 0)
+            }
+            // The delivery promise: every message of the room, once, in seq order, no gaps.
+            guard let seqStart = Self.end(of: Self.seqMarker, in: UnsafeRawBufferPointer(rebasing: line[cursor...])) else { return }
+            var seqCursor = cursor + seqStart
+            let seq = Self.number(line, &seqCursor)
+            if seq == lastSeq {
+                tally.counts.duplicates += 1
+            } else if seq < lastSeq {
+                tally.counts.reorders += 1
+            } else {
+                tally.counts.losses += Int(seq - lastSeq - 1)
+                lastSeq = seq
+            }
+        } else if Self.has(line, prefix: Self.joined) {
+            tally.counts.joined += 1
+        } else if Self.has(line, prefix: Self.welcome) {
+            tally.counts.welcomed += 1
+        } else if Self.has(line, prefix: Self.error) {
+            let codeStart = Self.error.count
+            let codeEnd = line[codeStart...].firstIndex(of: UInt8(ascii: "\"")) ?? line.count
+            tally.errors.append(String(decoding: line[codeStart..<codeEnd], as: UTF8.self))
+        } else if Self.has(line, prefix: Self.ping) {
+            tally.pings += 1
+        }
+    }
+
+    private static func has(_ line: UnsafeRawBufferPointer, prefix: [UInt8]) -> Bool {
+        line.count >= prefix.count && prefix.withUnsafeBytes { memcmp(line.baseAddress!, $0.baseAddress!, prefix.count) == 0 }
+    }
+
+    /// Where the text starts in a `message` line laid out as the server writes it (room, from, text):
+    /// the two names are skipped whole, where a search for the text's key stopped at every quote
+    /// before it (a third of this process's CPU at fanout-1000). Nil for any other layout.
+    private static func textStart(in line: UnsafeRawBufferPointer) -> Int? {
+        guard has(line, prefix: messageRoom) else { return nil }
+        guard let from = skipName(in: line, from: messageRoom.count, to: fromAfterRoom) else { return nil }
+        return skipName(in: line, from: from, to: textAfterFrom)
+    }
+
+    /// Skips the quoted name starting at `cursor` and the key that must follow it; the offset after
+    /// the key. Names cannot contain a quote, so the next quote ends the name.
+    private static func skipName(in line: UnsafeRawBufferPointer, from cursor: Int, to key: [UInt8]) -> Int? {
+        guard let base = line.baseAddress, cursor < line.count, let quote = memchr(base + cursor, 0x22, line.count - cursor) else {
+            return nil
+        }
+        let end = base.distance(to: UnsafeRawPointer(quote))
+        return has(UnsafeRawBufferPointer(rebasing: line[end...]), prefix: key) ? end + key.count : nil
+    }
+
+    /// The offset just past the first occurrence of `marker` in `line`.
+    private static func end(of marker: [UInt8], in line: UnsafeRawBufferPointer) -> Int? {
+        guard let base = line.baseAddress, line.count >= marker.count else { return nil }
+        var offset = 0
+        while offset + marker.count <= line.count {
+            guard let found = memchr(base + offset, Int32(marker[0]), line.count - marker.count + 1 - offset) else { return nil }
+            let position = base.distance(to: UnsafeRawPointer(found))
+            if marker.withUnsafeBytes({ memcmp(base + position, $0.baseAddress!, marker.count) }) == 0 { return position + marker.count }
+            offset = position + 1
+        }
+        return nil
+    }
+
+    private static func number(_ line: UnsafeRawBufferPointer, _ cursor: inout Int) -> UInt64 {
+        var value: UInt64 = 0
+        while cursor < line.count, (0x30...0x39).contains(line[cursor]) {
+            value = value &* 10 &+ UInt64(line[cursor] - 0x30)
+            cursor += 1
+        }
+        return value
+    }
+}
+
+/// A worker's running totals, updated once per chunk read.
+final class BenchTally: Sendable {
+    /// What both a chunk and the running totals count.
+    struct Counts {
+        var received = 0
+        var joined = 0
+        var welcomed = 0
+        var losses = 0
+        var duplicates = 0
+        var reorders = 0
+
+        mutating func add(_ other: Counts) {
+            received += other.received
+            joined += other.joined
+            welcomed += other.welcomed
+            losses += other.losses
+            duplicates += other.duplicates
+            reorders += other.reorders
+        }
+    }
+
+    struct Chunk {
+        var counts = Counts()
+        var pings = 0
+        var errors: [String] = []
+    }
+
+    struct Totals {
+        var counts = Counts()
+        var disconnects = 0
+        var errors: [String: Int] = [:]
+        var histogram = LatencyHistogram()
+        /// Resumed once the milestone's count plus the errors reach `target`.
+        var waiter: (milestone: Milestone, target: Int, continuation: CheckedContinuation<Void, Never>)?
+
+        /// A refused login or join counts as settled too: the wait ends and the worker reports the refusals.
+        func settled(_ milestone: Milestone) -> Int {
+            errors.values.reduce(0, +) + (milestone == .welcomed ? counts.welcomed : counts.joined)
+        }
+    }
+
+    /// What a worker waits for while it sets its clients up.
+    enum Milestone {
+        case welcomed
+        case joined
+    }
+
+    let totals = Mutex(Totals())
+
+    func add(_ chunk: Chunk, latencies: [UInt64]) {
+        let waiter = totals.withLock { totals -> CheckedContinuation<Void, Never>? in
+            totals.counts.add(chunk.counts)
+            for code in chunk.errors { totals.errors[code, default: 0] += 1 }
+            for latency in latencies { totals.histogram.record(nanos: latency) }
+            guard let waiter = totals.waiter, totals.settled(waiter.milestone) >= waiter.target else { return nil }
+            totals.waiter = nil
+            return waiter.continuation
+        }
+        waiter?.resume()
+    }
+
+    func disconnected() {
+        totals.withLock { $0.disconnects += 1 }
+    }
+
+    /// Returns once `count` clients have reached `milestone` or been refused.
+    func wait(for milestone: Milestone, count: Int) async {
+        await withCheckedContinuation { continuation in
+            let done = totals.withLock { totals -> Bool in
+                if totals.settled(milestone) >= count { return true }
+                totals.waiter = (milestone, count, continuation)
+                return false
+            }
+            if done { continuation.resume() }
+        }
+    }
+}

@@ -1,0 +1,111 @@
+import ActorChatClient
+import ActorChatCore
+import ActorChatProtocol
+import Foundation
+
+/// `actor-chat-cli loadtest` and the `bench` workers it starts.
+package enum BenchCommandLine {
+    package typealias Subcommand = ChatCommandLine.Subcommand
+    package typealias Context = ChatCommandLine.Context
+
+    package static let subcommands: [Subcommand] = [
+        Subcommand(name: "loadtest", synopsis: "loadtest", summary: "Run a load-test scenario (see scripts/loadtest.sh)", arguments: CommandLineArguments(
+            command: "actor-chat-cli loadtest", abstract: "Run a load-test scenario against a running server and print the figures.",
+            options: [
+                .init("scenario", value: "name", help: "One of \(BenchScenario.names.joined(separator: ", ")) (default fanout-100)."),
+                .init("rate", value: "msgs/s", help: "Offered messages per second (default: the scenario's)."),
+                .init("seconds", value: "s", help: "Seconds per step (default 10)."),
+                .init("sweep", help: "Raise the rate ×1.25 per step until delivery < 99% or p99 > 200 ms."),
+                .init("soak", help: "Check the delivery promise (no loss, duplicate or reorder); exit 1 if broken."),
+                .init("workers", value: "n", help: "Worker processes (default 1; more for over 19,000 clients)."),
+                .init("clients", value: "n", help: "Clients, for connections and churn (default 19000 and 200)."),
+                .init("server-pid", value: "pid", help: "The server's pid, to report its CPU and memory."),
+                .init("json", value: "file", help: "Also write the figures to this file as JSON."),
+            ] + generatorOptions), run: loadTest),
+        Subcommand(name: "bench", synopsis: "bench", summary: "A load-test worker (started by loadtest)", arguments: CommandLineArguments(
+            command: "actor-chat-cli bench", abstract: "A load-test worker: simulates clients, driven by commands on stdin (used by loadtest).",
+            options: [
+                .init("scenario", value: "name", help: "One of \(BenchScenario.names.joined(separator: ", "))."),
+                .init("clients", value: "n", help: "Clients in the whole scenario (connections and churn)."),
+                .init("first", value: "index", help: "The first client this worker simulates (default 0)."),
+                .init("count", value: "n", help: "How many clients this worker simulates (default: all)."),
+                .init("run-id", value: "id", help: "The prefix of this run's room names."),
+            ] + generatorOptions), run: benchWorker),
+    ]
+
+    /// What `loadtest` and its `bench` workers both take: where the server is and what a client sends.
+    private static let generatorOptions: [CommandLineArguments.Option] = [
+        .init("host", value: "host", help: "Server host (default 127.0.0.1)."),
+        .init("port", value: "port", help: "Server port (default 7777)."),
+        .init("message-bytes", value: "n", help: "Message text size (default 100)."),
+        .init("pipeline", value: "n", help: "Messages each sender puts in one write, 1 to 64 (default 1: one per write)."),
+    ]
+
+    private static func messageBytes(_ parsed: CommandLineArguments.Parsed) throws(UsageError) -> Int {
+        try parsed.integer("message-bytes", in: 24...60000) ?? 100
+    }
+
+    private static func pipeline(_ parsed: CommandLineArguments.Parsed) throws(UsageError) -> Int {
+        try parsed.integer("pipeline", in: 1...64) ?? 1
+    }
+
+    private static func scenario(_ parsed: CommandLineArguments.Parsed) throws -> BenchScenario {
+        let name = parsed.value("scenario") ?? "fanout-100"
+        guard var scenario = BenchScenario.named(name, clients: try parsed.integer("clients", in: 1...1_000_000)) else {
+            throw UsageError("--scenario takes one of \(BenchScenario.names.joined(separator: ", ")), not '\(name)'")
+        }
+        scenario.runID = parsed.value("run-id") ?? "bench\(String(UInt32.random(in: 0...UInt32.max), radix: 36))"
+        return scenario
+    }
+
+    private static func benchWorker(_ parsed: CommandLineArguments.Parsed, _ context: Context) async throws -> Int32 {
+        let scenario = try scenario(parsed)
+        let first = try parsed.integer("first", in: 0...1_000_000) ?? 0
+        let count = try parsed.integer("count", in: 0...1_000_000) ?? scenario.clients - first
+        _ = DescriptorLimit.raise()
+        let worker = try BenchWorker(
+            scenario: scenario, indices: first..<(first + count), host: parsed.value("host") ?? "127.0.0.1",
+            port: try parsed.integer("port", in: 1...65535) ?? 7777, messageBytes: try messageBytes(parsed), pipeline: try pipeline(parsed))
+        func answer(_ object: JSONObject) {
+            var writer = JSONWriter()
+            writer.write(.object(object))
+            context.console.out(String(decoding: writer.bytes, as: UTF8.self))
+        }
+        if scenario.name != "churn" { try await worker.connectAll() }
+        answer(["ready": .bool(true)])
+        for await line in standardInputLines() {
+            let words = line.split(separator: " ")
+            switch words.first {
+            case "run" where words.count == 3:
+                let figures = await worker.run(rate: Double(words[1]) ?? 0, seconds: Double(words[2]) ?? 0)
+                answer(["step": figures.json])
+            case "churn" where words.count == 2:
+                let (logins, errors) = await worker.churn(seconds: Double(words[1]) ?? 0, concurrency: max(1, count))
+                answer(["logins": .number(String(logins)), "errors": .number(String(errors))])
+            default:
+                await worker.stop()
+                return 0
+            }
+        }
+        await worker.stop()
+        return 0
+    }
+
+    private static func loadTest(_ parsed: CommandLineArguments.Parsed, _ context: Context) async throws -> Int32 {
+        var options = LoadTest.Options(scenario: try scenario(parsed))
+        options.host = parsed.value("host") ?? "127.0.0.1"
+        options.port = try parsed.integer("port", in: 1...65535) ?? 7777
+        options.rate = try parsed.seconds("rate", in: 0...1e9)
+        options.seconds = try parsed.seconds("seconds", in: 0.1...3600) ?? 10
+        options.sweep = parsed.flag("sweep")
+        options.soak = parsed.flag("soak")
+        options.workers = try parsed.integer("workers", in: 1...64) ?? 1
+        options.messageBytes = try messageBytes(parsed)
+        options.pipeline = try pipeline(parsed)
+        options.serverPID = try parsed.integer("server-pid", in: 1...Int(Int32.max)).map { Int32($0) }
+        options.jsonPath = parsed.value("json")
+        let executable = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
+        _ = try await LoadTest(options: options, say: context.console.out, progress: context.console.err).run(executable: executable)
+        return 0
+    }
+}

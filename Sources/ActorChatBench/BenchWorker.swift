@@ -1,0 +1,357 @@
+import ActorChatClient
+import ActorChatCore
+import ActorChatProtocol
+import Glibc
+import Foundation
+import Synchronization
+
+/// Many simulated clients in one process, all on one event loop. Senders send on a fixed schedule,
+/// not when replies come, and stamp each message with its intended send time, so a slow server
+/// shows as latency instead of as a politely lowered rate (no coordinated omission).
+package final class BenchWorker: Sendable {
+    package let scenario: BenchScenario
+    /// The clients this worker simulates, by scenario-wide index.
+    package let indices: Range<Int>
+    private let address: SocketAddress
+    /// Source addresses clients spread over (empty: the kernel's choice), see `sourceAddresses(for:)`.
+    private let sources: [SocketAddress]
+    private let loop: EventLoop
+    private let tally = BenchTally()
+    private let clients = Mutex<[BenchClient]>([])
+    private let textPadding: String
+    /// Messages a sender puts in one write: 1 is a client typing; more is a client pipelining.
+    private let pipeline: Int
+
+    package init(scenario: BenchScenario, indices: Range<Int>, host: String, port: Int, messageBytes: Int = 100, pipeline: Int = 1) throws {
+        self.scenario = scenario
+        self.indices = indices
+        self.pipeline = max(1, pipeline)
+        address = try SocketAddress.resolve(host: host, port: port)[0]
+        sources = try Self.sourceAddresses(for: address)
+        loop = try EventLoop(name: "bench-io")
+        textPadding = String(repeating: "x", count: max(0, messageBytes - 24))
+    }
+
+    /// Connects every client, logs it in and joins its room; returns once the server confirmed all joins.
+    /// Joins go out only once every client is logged in, all at once: the server then batches each
+    /// room's `user_joined` notices into few writes per member instead of one write per join.
+    package func connectAll(concurrency: Int = 256) async throws {
+        var limits = ConnectionLimits()
+        limits.outboundBytes = 64 << 20
+        let created = indices.map { BenchClient(index: $0, room: scenario.room(of: $0), tally: tally) }
+        clients.withLock { $0 = created }
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            var next = created.makeIterator()
+            func start(_ client: BenchClient) {
+                group.addTask { [address, sources, loop, limits] in
+                    let source = sources.isEmpty ? nil : sources[client.index % sources.count]
+                    let connection = try await loop.connect(to: address, from: source, limits: limits) { client.consume($0) }
+                    client.attach(connection)
+                    connection.send(ClientRequest(event: "login", params: ["name": .string("bench\(client.index)")]).encoded())
+                }
+            }
+            for _ in 0..<concurrency { if let client = next.next() { start(client) } }
+            while try await group.next() != nil {
+                if let client = next.next() { start(client) }
+            }
+        }
+        await tally.wait(for: .welcomed, count: created.count)
+        let welcomed = tally.totals.withLock { $0.counts.welcomed }
+        guard welcomed == created.count else { throw BenchError.loginsRefused(welcomed: welcomed, of: created.count, errors: errorCodes) }
+        for client in created {
+            client.attached?.send(ClientRequest(event: "join", params: ["room": .string(client.room)]).encoded())
+        }
+        await tally.wait(for: .joined, count: created.count)
+        let joined = tally.totals.withLock { $0.counts.joined }
+        guard joined == created.count else { throw BenchError.joinsRefused(joined: joined, of: created.count, errors: errorCodes) }
+    }
+
+    /// Offers `rate` messages per second from this worker's senders for `seconds`, then waits for
+    /// deliveries to stop arriving (at most `drainSeconds`) and reports.
+    package func run(rate: Double, seconds: Double, drainSeconds: Double = 5) async -> BenchStepFigures {
+        let senders = clients.withLock { $0.filter { scenario.sends($0.index) } }
+        let before = tally.totals.withLock { totals -> BenchTally.Totals in
+            defer { totals.histogram = LatencyHistogram() }
+            return totals
+        }
+        let errorsBefore = before.errors.values.reduce(0, +)
+        let usageBefore = Self.cpuSeconds()
+        let sent = senders.isEmpty || rate <= 0 ? 0 : await send(from: senders, rate: rate, seconds: seconds)
+        // Drain: until nothing new arrives for half a second, or the drain time is up.
+        var last = tally.totals.withLock { $0.counts.received }
+        let drainEnd = ContinuousClock.now + .seconds(drainSeconds)
+        while ContinuousClock.now < drainEnd {
+            try? await Task.sleep(for: .milliseconds(500))
+            let now = tally.totals.withLock { $0.counts.received }
+            if now == last { break }
+            last = now
+        }
+        return tally.totals.withLock { totals in
+            BenchStepFigures(
+                sent: sent, received: totals.counts.received - before.counts.received, histogram: totals.histogram,
+                errors: totals.errors.values.reduce(0, +) - errorsBefore, disconnects: totals.disconnects - before.disconnects,
+                losses: totals.counts.losses - before.counts.losses, duplicates: totals.counts.duplicates - before.counts.duplicates,
+                reorders: totals.counts.reorders - before.counts.reorders, generatorCPUSeconds: Self.cpuSeconds() - usageBefore, seconds: seconds)
+        }
+    }
+
+    /// Clients connecting, logging in, joining, sending, leaving and disconnecting, `concurrency`
+    /// at a time, for `seconds`. Each pipelines its four requests in one write and waits for `left`,
+    /// scanning bytes as the fanout clients do, so the generator stays cheaper than the server.
+    /// Returns the logins completed and the failures.
+    package func churn(seconds: Double, concurrency: Int) async -> (logins: Int, errors: Int) {
+        let end = ContinuousClock.now + .seconds(seconds)
+        let room = scenario.room(of: indices.lowerBound)
+        return await withTaskGroup(of: (Int, Int).self) { group in
+            for lane in 0..<concurrency {
+                group.addTask { [address, loop, indices] in
+                    var logins = 0, errors = 0, round = 0
+                    while ContinuousClock.now < end {
+                        round += 1
+                        let name = "churn\(indices.lowerBound)-\(lane)-\(round)"
+                        let requests = [
+                            ClientRequest(event: "login", params: ["name": .string(name)]),
+                            ClientRequest(event: "join", params: ["room": .string(room)]),
+                            ClientRequest(event: "send", params: ["room": .string(room), "text": "churning"]),
+                            ClientRequest(event: "leave", params: ["room": .string(room)]),
+                        ].flatMap { $0.encoded() }
+                        if await ChurnRound.run(requests, address: address, loop: loop) { logins += 1 } else { errors += 1 }
+                    }
+                    return (logins, errors)
+                }
+            }
+            return await group.reduce((0, 0)) { ($0.0 + $1.0, $0.1 + $1.1) }
+        }
+    }
+
+    /// Error codes seen so far, with counts (for diagnosing a failed run).
+    package var errorCodes: [String: Int] { tally.totals.withLock { $0.errors } }
+
+    package func stop() async {
+        await loop.stop()
+    }
+
+    /// The sending schedule runs on a thread of its own: message i is due at start + i/rate,
+    /// and one that is late is still sent (late), carrying the time it was due. With a pipeline of
+    /// n, a sender's n messages go in one write once the last is due, each stamped with the first's
+    /// due time, so the wait to fill the write counts as latency.
+    private func send(from senders: [BenchClient], rate: Double, seconds: Double) async -> Int {
+        // Each sender's request is encoded once, around the due time that changes per message, so
+        // the schedule thread spends its time sending rather than building JSON.
+        let templates = senders.map { sender in
+            SendTemplate(connection: sender.attached, room: sender.room, text: "|\(sender.index)|\(textPadding)")
+        }
+        return await withCheckedContinuation { [pipeline] continuation in
+            Thread {
+                let interval = 1e9 / rate
+                let start = monotonicNanos()
+                let end = start + UInt64(seconds * 1e9)
+                var sent = 0
+                var request: [UInt8] = []
+                while true {
+                    let first = start + UInt64(Double(sent) * interval)
+                    let last = start + UInt64(Double(sent + pipeline - 1) * interval)
+                    if last >= end { break }
+                    let now = monotonicNanos()
+                    if last > now {
+                        var pause = timespec(tv_sec: Int((last - now) / 1_000_000_000), tv_nsec: Int((last - now) % 1_000_000_000))
+                        nanosleep(&pause, nil)
+                        continue
+                    }
+                    let template = templates[(sent / pipeline) % templates.count]
+                    request.removeAll(keepingCapacity: true)
+                    for _ in 0..<pipeline { template.append(to: &request, due: first) }
+                    template.connection?.send(request)
+                    sent += pipeline
+                }
+                continuation.resume(returning: sent)
+            }.start()
+        }
+    }
+
+    /// To an IPv4 loopback server, clients leave from 127.0.0.1 to 127.0.0.8: each source address
+    /// has its own ephemeral port range, and with tens of thousands of connections from one address
+    /// the kernel's search for a free port (`__inet_hash_connect`) dominated the generator's CPU.
+    static func sourceAddresses(for server: SocketAddress) throws -> [SocketAddress] {
+        guard server.family == AF_INET, server.host.hasPrefix("127.") else { return [] }
+        return try (1...8).map { try SocketAddress.resolve(host: "127.0.0.\($0)", port: 0)[0] }
+    }
+
+    static func cpuSeconds() -> Double {
+        var usage = rusage()
+        getrusage(RUSAGE_SELF.rawValue, &usage)
+        return Double(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) + Double(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6
+    }
+}
+
+/// A sender's `send` request split around its text's first field, the due time in nanoseconds.
+private struct SendTemplate: Sendable {
+    let connection: Connection?
+    let head: [UInt8]
+    let tail: [UInt8]
+
+    init(connection: Connection?, room: String, text suffix: String) {
+        self.connection = connection
+        // Room names and the suffix (digits, '|' and padding) need no JSON escaping.
+        head = Array(#"{"event":"send","params":{"room":"\#(room)","text":""#.utf8)
+        tail = Array("\(suffix)\"}}\n".utf8)
+    }
+
+    func append(to request: inout [UInt8], due: UInt64) {
+        request.append(contentsOf: head)
+        request.append(contentsOf: String(due).utf8)
+        request.append(contentsOf: tail)
+    }
+}
+
+/// One churn round on a raw connection: true once the server answered `left`, false on an error or
+/// a lost connection. The outcome is delivered exactly once: to the waiting continuation, or kept
+/// for the wait if it arrives first.
+private final class ChurnRound: Sendable {
+    private struct State {
+        var continuation: CheckedContinuation<Bool, Never>?
+        var outcome: Bool?
+        var scanner = ChurnReplyScanner()
+    }
+
+    private let state = Mutex(State())
+
+    static func run(_ requests: [UInt8], address: SocketAddress, loop: EventLoop) async -> Bool {
+        let round = ChurnRound()
+        guard let connection = try? await loop.connect(to: address, onRead: { round.consume($0) }) else { return false }
+        connection.send(requests)
+        let succeeded = await withCheckedContinuation { continuation in
+            let early = round.state.withLock { state -> Bool? in
+                if state.outcome == nil { state.continuation = continuation }
+                return state.outcome
+            }
+            if let early { continuation.resume(returning: early) }
+        }
+        connection.close(.clientClosed, flush: false)
+        return succeeded
+    }
+
+    private func consume(_ bytes: UnsafeRawBufferPointer?) {
+        let waiter = state.withLock { state -> (CheckedContinuation<Bool, Never>, Bool)? in
+            guard state.outcome == nil else { return nil }
+            // No bytes: the connection is gone, and the round failed.
+            let verdict = if let bytes { state.scanner.verdict(after: bytes) } else { false }
+            guard let outcome = verdict else { return nil }
+            state.outcome = outcome
+            defer { state.continuation = nil }
+            return state.continuation.map { ($0, outcome) }
+        }
+        if let (continuation, outcome) = waiter { continuation.resume(returning: outcome) }
+    }
+}
+
+/// Reads a churn round's replies as they arrive: a `left` line ends the round well, an `error` line
+/// ends it badly.
+struct ChurnReplyScanner {
+    private static let left = Array(#"{"event":"left""#.utf8)
+    private static let error = Array(#"{"event":"error""#.utf8)
+    private static let verdictBytes = max(left.count, error.count)
+
+    /// The first bytes of the line being received, as many as a verdict needs. Only those are kept:
+    /// a `welcome` listing 10,000 rooms is 450 kB, and keeping and rescanning it all made the
+    /// generator, not the server, the limit of a churn run.
+    private var lineStart: [UInt8] = []
+
+    /// True at a `left` line, false at an `error` line, nil while neither has arrived.
+    mutating func verdict(after bytes: UnsafeRawBufferPointer) -> Bool? {
+        guard let base = bytes.baseAddress else { return nil }
+        var start = 0
+        while start < bytes.count {
+            let newline = memchr(base + start, 0x0A, bytes.count - start)
+            let end = newline.map { base.distance(to: UnsafeRawPointer($0)) } ?? bytes.count
+            let wanted = min(end - start, Self.verdictBytes - lineStart.count)
+            if wanted > 0 { lineStart.append(contentsOf: bytes[start..<start + wanted]) }
+            guard newline != nil else { return nil }
+            if lineStart.starts(with: Self.left) { return true }
+            if lineStart.starts(with: Self.error) { return false }
+            lineStart.removeAll(keepingCapacity: true)
+            start = end + 1
+        }
+        return nil
+    }
+}
+
+package enum BenchError: Error, Equatable, CustomStringConvertible {
+    case loginsRefused(welcomed: Int, of: Int, errors: [String: Int])
+    case joinsRefused(joined: Int, of: Int, errors: [String: Int])
+
+    package var description: String {
+        switch self {
+        case .loginsRefused(let welcomed, let total, let errors):
+            "only \(welcomed) of \(total) clients could log in; server errors: \(Self.list(errors))"
+        case .joinsRefused(let joined, let total, let errors):
+            "only \(joined) of \(total) clients could join; server errors: \(Self.list(errors))"
+        }
+    }
+
+    private static func list(_ errors: [String: Int]) -> String {
+        errors.map { "\($0.key) ×\($0.value)" }.sorted().joined(separator: ", ")
+    }
+}
+
+/// What one worker measured in one step.
+package struct BenchStepFigures: Sendable {
+    package var sent: Int
+    package var received: Int
+    package var histogram: LatencyHistogram
+    package var errors: Int
+    package var disconnects: Int
+    /// Sequence numbers skipped, seen twice, and seen out of order, summed over receivers.
+    package var losses: Int
+    package var duplicates: Int
+    package var reorders: Int
+    package var generatorCPUSeconds: Double
+    package var seconds: Double
+
+    package var json: JSONValue {
+        .object([
+            "sent": .number(String(sent)), "received": .number(String(received)), "latency": histogram.json,
+            "errors": .number(String(errors)), "disconnects": .number(String(disconnects)),
+            "losses": .number(String(losses)), "duplicates": .number(String(duplicates)), "reorders": .number(String(reorders)),
+            "generator_cpu_s": .number(String(generatorCPUSeconds)), "seconds": .number(String(seconds)),
+        ])
+    }
+
+    package init(
+        sent: Int, received: Int, histogram: LatencyHistogram, errors: Int, disconnects: Int, losses: Int = 0, duplicates: Int = 0,
+        reorders: Int = 0, generatorCPUSeconds: Double, seconds: Double
+    ) {
+        self.sent = sent
+        self.received = received
+        self.histogram = histogram
+        self.errors = errors
+        self.disconnects = disconnects
+        self.losses = losses
+        self.duplicates = duplicates
+        self.reorders = reorders
+        self.generatorCPUSeconds = generatorCPUSeconds
+        self.seconds = seconds
+    }
+
+    package init?(json: JSONValue) {
+        guard let object = json.object, let histogram = object["latency"].flatMap(LatencyHistogram.init(json:)) else { return nil }
+        func number(_ key: String) -> Double { object[key].flatMap { if case .number(let n) = $0 { Double(n) } else { nil } } ?? 0 }
+        self.init(
+            sent: Int(number("sent")), received: Int(number("received")), histogram: histogram, errors: Int(number("errors")),
+            disconnects: Int(number("disconnects")), losses: Int(number("losses")), duplicates: Int(number("duplicates")),
+            reorders: Int(number("reorders")), generatorCPUSeconds: number("generator_cpu_s"), seconds: number("seconds"))
+    }
+
+    /// Adds another worker's figures for the same step.
+    package mutating func merge(_ other: BenchStepFigures) {
+        sent += other.sent
+        received += other.received
+        histogram.merge(other.histogram)
+        errors += other.errors
+        disconnects += other.disconnects
+        losses += other.losses
+        duplicates += other.duplicates
+        reorders += other.reorders
+        generatorCPUSeconds += other.generatorCPUSeconds
+    }
+}

@@ -1,0 +1,250 @@
+import ActorChatClient
+import ActorChatCore
+import ActorChatProtocol
+import Foundation
+
+/// Runs a scenario with worker processes against a running server and reports one table:
+/// per step the offered rate, expected and achieved deliveries, latency percentiles, errors,
+/// disconnects, the server's CPU and peak memory, and the generator's own CPU.
+package struct LoadTest: Sendable {
+    package struct Options: Sendable {
+        package var scenario: BenchScenario
+        package var host = "127.0.0.1"
+        package var port = 7777
+        package var serverPID: Int32?
+        /// Offered messages per second for the whole scenario; nil: the scenario's default.
+        package var rate: Double?
+        package var seconds = 10.0
+        package var sweep = false
+        /// Judge the delivery promise: no loss, duplicate or reorder, every delivery made, nobody cut.
+        package var soak = false
+        package var workers = 1
+        package var messageBytes = 100
+        /// Messages each sender puts in one write (1: one per write, as a person types).
+        package var pipeline = 1
+        package var jsonPath: String?
+
+        package init(scenario: BenchScenario) {
+            self.scenario = scenario
+        }
+    }
+
+    /// One row of the table.
+    package struct Step: Sendable {
+        package var offered: Double
+        package var figures: BenchStepFigures
+        package var deliveriesPerMessage: Int
+        package var serverCPUSeconds: Double
+        package var serverPeakRSS: Int
+
+        package var expectedPerSecond: Double { Double(figures.sent * deliveriesPerMessage) / figures.seconds }
+        package var achievedPerSecond: Double { Double(figures.received) / figures.seconds }
+        package var ratio: Double { figures.sent == 0 ? 1 : Double(figures.received) / Double(figures.sent * deliveriesPerMessage) }
+        package var passes: Bool { ratio >= 0.99 && figures.histogram.percentile(0.99) <= 200 && figures.disconnects == 0 }
+    }
+
+    package let options: Options
+    private let say: @Sendable (String) -> Void
+    /// Where progress lines go while a step runs (stderr in the tool, so the table stays clean).
+    private let progress: @Sendable (String) -> Void
+
+    package init(options: Options, say: @escaping @Sendable (String) -> Void, progress: @escaping @Sendable (String) -> Void = { _ in }) {
+        self.options = options
+        self.say = say
+        self.progress = progress
+    }
+
+    package func run(executable: URL) async throws -> JSONObject {
+        let scenario = options.scenario
+        let sampler = options.serverPID.map(ServerSampler.init(pid:))
+        let memoryBefore = sampler?.memory().resident ?? 0
+        try await createRooms()
+        say("scenario \(scenario.name): \(scenario.clients) clients in \(scenario.rooms) room(s) of \(scenario.roomSize), \(options.workers) worker process(es)"
+            + (options.pipeline > 1 ? ", \(options.pipeline) messages per write" : ""))
+        let started = ContinuousClock.now
+        let connectCPUBefore = sampler?.cpuSeconds() ?? 0
+        var workers: [WorkerProcess] = []
+        defer { workers.forEach { $0.finish() } }
+        let share = (scenario.clients + options.workers - 1) / options.workers
+        for worker in 0..<options.workers {
+            let first = worker * share
+            let count = max(0, min(share, scenario.clients - first))
+            workers.append(try WorkerProcess(executable: executable, arguments: [
+                "bench", "--scenario", scenario.name, "--clients", String(scenario.clients), "--first", String(first), "--count", String(count),
+                "--host", options.host, "--port", String(options.port), "--message-bytes", String(options.messageBytes),
+                "--pipeline", String(options.pipeline), "--run-id", scenario.runID,
+            ]))
+        }
+        for worker in workers { _ = try await worker.nextObject() }
+        let connectSeconds = (ContinuousClock.now - started).seconds
+        let memoryAfter = sampler?.memory().resident ?? 0
+        let connectCPU = (sampler?.cpuSeconds() ?? 0) - connectCPUBefore
+        say(String(format: "connected, logged in and joined %d clients in %.2f s (%.0f per second); server CPU %.2f s",
+                   scenario.clients, connectSeconds, Double(scenario.clients) / connectSeconds, connectCPU))
+        var result: JSONObject = [
+            "scenario": .string(scenario.name), "clients": .number(String(scenario.clients)),
+            "connect_seconds": .number(String(connectSeconds)), "workers": .number(String(options.workers)),
+            "pipeline": .number(String(options.pipeline)),
+        ]
+        switch scenario.name {
+        case "connections":
+            let clients = max(1, scenario.clients)
+            // Joining leaves output buffers behind (and notices still being written when the last
+            // `joined` arrives); the server frees buffers idle for two sweeps (0.5 s) and returns
+            // freed memory to the system at most once a second. Idle means after that: sample four
+            // times a second until RSS has not fallen for two seconds (at most 6 s).
+            var settled = memoryAfter
+            var quiet = 0
+            for _ in 0..<24 where quiet < 8 {
+                try await Task.sleep(for: .milliseconds(250))
+                let now = sampler?.memory().resident ?? 0
+                if now < settled {
+                    settled = now
+                    quiet = 0
+                } else {
+                    quiet += 1
+                }
+            }
+            say("server RSS: \(memoryBefore / 1024) KiB before, \(memoryAfter / 1024) KiB just after the joins (\((memoryAfter - memoryBefore) / clients) bytes per client), \(settled / 1024) KiB idle: \((settled - memoryBefore) / clients) bytes per idle client")
+            result["server_rss_before"] = .number(String(memoryBefore))
+            result["server_rss_after"] = .number(String(memoryAfter))
+            result["server_rss_idle"] = .number(String(settled))
+            result["server_rss_per_client"] = .number(String((settled - memoryBefore) / clients))
+        case "churn":
+            let cpuBefore = sampler?.cpuSeconds() ?? 0
+            for worker in workers { worker.send("churn \(options.seconds)") }
+            var logins = 0, errors = 0
+            for worker in workers {
+                let answer = try await worker.nextObject()
+                logins += answer["logins"]?.integer ?? 0
+                errors += answer["errors"]?.integer ?? 0
+            }
+            let cpu = (sampler?.cpuSeconds() ?? 0) - cpuBefore
+            say(String(format: "churn: %d logins in %.1f s: %.0f logins per second, %d errors, server CPU %.2f s", logins, options.seconds, Double(logins) / options.seconds, errors, cpu))
+            result["logins_per_second"] = .number(String(Double(logins) / options.seconds))
+            result["errors"] = .number(String(errors))
+        default:
+            let steps = try await runSteps(workers: workers, sampler: sampler)
+            result["steps"] = .array(steps.map(Self.json))
+            if options.soak, let step = steps.last {
+                let memoryEnd = sampler?.memory().resident ?? 0
+                let figures = step.figures
+                say("soak: \(figures.losses) lost, \(figures.duplicates) duplicated, \(figures.reorders) reordered, delivery ratio \(step.ratio), \(figures.disconnects) disconnected, \(figures.errors) errors")
+                say("soak: server RSS \(memoryAfter / 1024) KiB at the start, \(memoryEnd / 1024) KiB at the end")
+                result["server_rss_start"] = .number(String(memoryAfter))
+                result["server_rss_end"] = .number(String(memoryEnd))
+                guard figures.losses == 0, figures.duplicates == 0, figures.reorders == 0, step.ratio == 1, figures.disconnects == 0, figures.errors == 0 else {
+                    throw LoadTestError.promiseBroken
+                }
+                say("soak: passed")
+            }
+            if options.sweep {
+                let sustained = steps.last(where: \.passes)
+                say("sustained capacity: \(sustained.map { Self.count($0.achievedPerSecond) } ?? "none") deliveries/s (the last step with ratio ≥ 0.99, p99 ≤ 200 ms, no disconnects)")
+                result["sustained_deliveries_per_second"] = .number(String(sustained?.achievedPerSecond ?? 0))
+            }
+        }
+        if let path = options.jsonPath {
+            var writer = JSONWriter()
+            writer.write(.object(result))
+            writer.endLine()
+            try Data(writer.bytes).write(to: URL(fileURLWithPath: path))
+        }
+        return result
+    }
+
+    private func runSteps(workers: [WorkerProcess], sampler: ServerSampler?) async throws -> [Step] {
+        let scenario = options.scenario
+        var rate = options.rate ?? scenario.defaultRate
+        var steps: [Step] = []
+        say("step  offered/s  expected/s  achieved/s  ratio    p50ms   p90ms   p99ms  p99.9ms   maxms  errors  disc  srvCPU  srvRSS  genCPU")
+        for index in 1... {
+            say("step \(index): offering \(Self.count(rate)) messages/s for \(options.seconds) s…")
+            let cpuBefore = sampler?.cpuSeconds() ?? 0
+            for worker in workers { worker.send("run \(rate / Double(workers.count)) \(options.seconds)") }
+            let ticker = progressTicker(step: index, sampler: sampler, cpuBefore: cpuBefore)
+            defer { ticker.cancel() }
+            var figures: BenchStepFigures?
+            for worker in workers {
+                let answer = try await worker.nextObject()
+                guard let step = answer["step"].flatMap(BenchStepFigures.init(json:)) else { throw LoadTestError.workerExited }
+                if figures == nil { figures = step } else { figures?.merge(step) }
+            }
+            guard let figures else { break }
+            let step = Step(
+                offered: rate, figures: figures, deliveriesPerMessage: scenario.deliveriesPerMessage,
+                serverCPUSeconds: (sampler?.cpuSeconds() ?? 0) - cpuBefore, serverPeakRSS: sampler?.memory().peak ?? 0)
+            steps.append(step)
+            say(row(index, step))
+            guard options.sweep, step.passes, index < 40 else { break }
+            rate *= 1.25
+        }
+        return steps
+    }
+
+    /// Once a second while a step runs: how far along it is and how busy the server is.
+    private func progressTicker(step: Int, sampler: ServerSampler?, cpuBefore: Double) -> Task<Void, Never> {
+        let (seconds, progress) = (options.seconds, progress)
+        return Task {
+            let start = ContinuousClock.now
+            while (try? await Task.sleep(for: .seconds(1))) != nil {
+                let elapsed = (ContinuousClock.now - start).seconds
+                let phase = elapsed < seconds ? String(format: "%.0f/%.0f s", elapsed, seconds) : "draining"
+                let cpu = sampler.map { String(format: ", server at %.0f%% CPU", ($0.cpuSeconds() - cpuBefore) / elapsed * 100) } ?? ""
+                progress("step \(step): \(phase)\(cpu)")
+            }
+        }
+    }
+
+    private func row(_ index: Int, _ step: Step) -> String {
+        let h = step.figures.histogram
+        return String(
+            format: "%4d %10@ %11@ %11@ %6.3f %8.2f %7.2f %7.2f %8.2f %7.1f %7d %5d %6.1fs %5dMB %6.1fs", index,
+            Self.count(step.offered), Self.count(step.expectedPerSecond), Self.count(step.achievedPerSecond), step.ratio,
+            h.percentile(0.5), h.percentile(0.9), h.percentile(0.99), h.percentile(0.999), Double(h.maxNanos) / 1e6,
+            step.figures.errors, step.figures.disconnects, step.serverCPUSeconds, step.serverPeakRSS >> 20, step.figures.generatorCPUSeconds)
+    }
+
+    private static func json(_ step: Step) -> JSONValue {
+        let h = step.figures.histogram
+        func number(_ value: Double) -> JSONValue { .number(String(format: "%.3f", value)) }
+        return .object([
+            "offered_msgs_per_s": number(step.offered), "expected_deliveries_per_s": number(step.expectedPerSecond),
+            "achieved_deliveries_per_s": number(step.achievedPerSecond), "delivery_ratio": number(step.ratio),
+            "p50_ms": number(h.percentile(0.5)), "p90_ms": number(h.percentile(0.9)), "p99_ms": number(h.percentile(0.99)),
+            "p999_ms": number(h.percentile(0.999)), "max_ms": number(Double(h.maxNanos) / 1e6),
+            "errors": .number(String(step.figures.errors)), "disconnects": .number(String(step.figures.disconnects)),
+            "server_cpu_s": number(step.serverCPUSeconds), "server_peak_rss_bytes": .number(String(step.serverPeakRSS)),
+            "generator_cpu_s": number(step.figures.generatorCPUSeconds), "sent": .number(String(step.figures.sent)),
+            "losses": .number(String(step.figures.losses)), "duplicates": .number(String(step.figures.duplicates)),
+            "reorders": .number(String(step.figures.reorders)),
+            "received": .number(String(step.figures.received)),
+        ])
+    }
+
+    static func count(_ value: Double) -> String {
+        value >= 1e6 ? String(format: "%.2fM", value / 1e6) : value >= 1e3 ? String(format: "%.1fk", value / 1e3) : String(format: "%.0f", value)
+    }
+
+    /// The scenario's rooms, made by a setup client (an existing room is fine).
+    private func createRooms() async throws {
+        let scenario = options.scenario
+        let setup: ChatClient
+        do {
+            setup = try await ChatClient.connect(host: options.host, port: options.port)
+        } catch {
+            throw LoadTestError.noServer("no server at \(options.host):\(options.port): \(error)")
+        }
+        defer { setup.close() }
+        try await setup.login("bench-setup-\(UInt32.random(in: 0...UInt32.max))")
+        for room in 0..<scenario.rooms {
+            do {
+                try await setup.request("create_room", ["room": .string(scenario.room(of: room * scenario.roomSize)), "limit": .number(String(scenario.roomSize))])
+            } catch ClientError.server(code: "room_exists", _) {}
+        }
+    }
+}
+
+extension Duration {
+    var seconds: Double { Double(components.seconds) + Double(components.attoseconds) / 1e18 }
+}

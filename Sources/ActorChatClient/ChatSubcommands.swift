@@ -1,0 +1,173 @@
+import ActorChatCore
+import ActorChatProtocol
+import Foundation
+
+/// The client's subcommands: the interactive `join` and the scriptable one-shots.
+extension ChatCommandLine {
+    static let connectionOptions: [CommandLineArguments.Option] = [
+        .init("host", value: "host", help: "Server host (default localhost)."),
+        .init("port", value: "port", help: "Server port (default 7777)."),
+        .init("name", value: "name", help: "Your user name (default: $USER, or asked when interactive)."),
+        .init("token", value: "token", help: "Admin token (or ACTOR_CHAT_ADMIN_TOKEN)."),
+        .init("json", help: "Print the server's events as JSON lines, for scripts."),
+    ]
+
+    package static let subcommands: [Subcommand] = [
+        Subcommand(name: "join", synopsis: "join ROOM", summary: "Join a room and chat (interactive, or one message per input line)", arguments: CommandLineArguments(
+            command: "actor-chat-cli join", abstract: "Join a room and chat (each input line is a message when stdin is not a terminal).",
+            options: connectionOptions + [
+                .init("create", help: "Create the room first if it does not exist."),
+                .init("limit", value: "n", help: "The participant limit for --create (default 100)."),
+            ],
+            positionals: [.init("room", help: "The room to join.")]), run: join),
+        Subcommand(name: "rooms", synopsis: "rooms", summary: "List the rooms", arguments: CommandLineArguments(
+            command: "actor-chat-cli rooms", abstract: "List the rooms.", options: connectionOptions), run: { parsed, context in
+                try await oneShot(context, "rooms") { reply in
+                    (reply["rooms"]?.array ?? []).compactMap(\.object).map {
+                        "\(Renderer.neutralize($0["name"]?.string ?? "")) \($0["count"]?.integer ?? 0)/\($0["limit"]?.integer ?? 0)"
+                    }
+                }
+            }),
+        Subcommand(name: "who", synopsis: "who ROOM", summary: "List a room's members", arguments: CommandLineArguments(
+            command: "actor-chat-cli who", abstract: "List a room's members.", options: connectionOptions,
+            positionals: [.init("room", help: "The room.")]), run: { parsed, context in
+                try await oneShot(context, "who", ["room": .string(parsed.positional("room") ?? "")]) { reply in
+                    (reply["members"]?.array ?? []).compactMap { $0.string.map(Renderer.neutralize) }
+                }
+            }),
+        Subcommand(name: "create", synopsis: "create ROOM --limit N", summary: "Create a room", arguments: CommandLineArguments(
+            command: "actor-chat-cli create", abstract: "Create a room.",
+            options: connectionOptions + [.init("limit", value: "n", help: "The participant limit (required).")],
+            positionals: [.init("room", help: "The room's name.")]), run: { parsed, context in
+                guard let limit = try parsed.integer("limit", in: 1...Int.max) else { throw UsageError("--limit is required") }
+                return try await oneShot(context, "create_room", ["room": .string(parsed.positional("room") ?? ""), "limit": .number(String(limit))]) { reply in
+                    ["created \(Renderer.neutralize(reply["room"]?.object?["name"]?.string ?? "")) (limit \(limit))"]
+                }
+            }),
+        Subcommand(name: "send", synopsis: "send ROOM TEXT...", summary: "Send one message", arguments: CommandLineArguments(
+            command: "actor-chat-cli send", abstract: "Send one message to a room (joining and leaving it).", options: connectionOptions,
+            positionals: [.init("room", help: "The room."), .init("text", help: "The message.", variadic: true)]), run: send),
+        Subcommand(name: "close", synopsis: "close ROOM", summary: "Close a room (creator or admin)", arguments: CommandLineArguments(
+            command: "actor-chat-cli close", abstract: "Close a room (its creator or an admin).", options: connectionOptions,
+            positionals: [.init("room", help: "The room.")]), run: { parsed, context in
+                try await oneShot(context, "close_room", ["room": .string(parsed.positional("room") ?? "")]) { reply in
+                    ["closed \(Renderer.neutralize(reply["room"]?.string ?? ""))"]
+                }
+            }),
+        Subcommand(name: "logs", synopsis: "logs", summary: "Print the server's recent log lines (admin)", arguments: CommandLineArguments(
+            command: "actor-chat-cli logs", abstract: "Print the server's recent log lines (admin).",
+            options: connectionOptions + [.init("limit", value: "n", help: "How many lines (default 100).")]), run: { parsed, context in
+                let limit = try parsed.integer("limit", in: 0...1_000_000) ?? 100
+                return try await oneShot(context, "logs", ["limit": .number(String(limit))]) { reply in
+                    (reply["lines"]?.array ?? []).compactMap { $0.string.map(Renderer.neutralize) }
+                }
+            }),
+    ]
+
+    /// Connects and logs in. One-shots log in under a name of their own, so they never collide with
+    /// the same person's interactive session.
+    private static func connect(_ context: Context) async throws -> ChatClient {
+        let client: ChatClient
+        do {
+            client = try await ChatClient.connect(host: context.host, port: context.port)
+        } catch {
+            throw ClientError.server(code: "connect", message: "cannot connect to \(context.host):\(context.port): \(error)")
+        }
+        let base = context.environment["USER"].flatMap { Names.problem(with: $0, maxLength: 20) == nil ? $0 : nil } ?? "cli"
+        let name = context.name ?? "\(base)-\(String(UInt16.random(in: 0...UInt16.max), radix: 16))"
+        try await client.login(name, token: context.token)
+        return client
+    }
+
+    private static func oneShot(
+        _ context: Context, _ event: String, _ params: JSONObject = [:], lines: (ServerFrame) -> [String]
+    ) async throws -> Int32 {
+        let client = try await connect(context)
+        defer { client.close() }
+        let reply = try await client.request(event, params)
+        if context.json {
+            context.console.out(reply.description)
+        } else {
+            lines(reply).forEach(context.console.out)
+        }
+        _ = try? await client.request("logout", timeout: .seconds(2))
+        return 0
+    }
+
+    private static func send(_ parsed: CommandLineArguments.Parsed, _ context: Context) async throws -> Int32 {
+        let room = parsed.positional("room") ?? ""
+        let text = (parsed.positionals["text"] ?? []).joined(separator: " ")
+        let client = try await connect(context)
+        defer { client.close() }
+        try await client.request("join", ["room": .string(room)])
+        let sent = try await client.request("send", ["room": .string(room), "text": .string(text)])
+        context.console.out(context.json ? sent.description : "sent to \(Renderer.neutralize(room)) (seq \(sent["seq"]?.integer ?? 0))")
+        try await client.request("leave", ["room": .string(room)])
+        _ = try? await client.request("logout", timeout: .seconds(2))
+        return 0
+    }
+
+    private static func join(_ parsed: CommandLineArguments.Parsed, _ context: Context) async throws -> Int32 {
+        let room = parsed.positional("room") ?? ""
+        let createLimit = parsed.flag("create") ? (try parsed.integer("limit", in: 1...Int.max) ?? 100) : nil
+        var name = context.name
+        if name == nil && context.console.interactive {
+            context.console.out("name: ")
+            name = readLine()?.trimmingCharacters(in: .whitespaces)
+        }
+        var options = ClientSession.Options(name: name ?? context.environment["USER"] ?? "guest")
+        options.host = context.host
+        options.port = context.port
+        options.token = context.token
+        if context.console.interactive, let prompt = TerminalPrompt() {
+            return try await chat(in: room, createLimit: createLimit, options: options, prompt: prompt, color: context.console.color)
+        }
+        options.json = context.json
+        let output = context.console.out
+        let session = ClientSession(options: options, color: false, output: output)
+        try await session.start()
+        try await session.join(room, createLimit: createLimit)
+        let events = Task { await session.run() }
+        for await line in standardInputLines() where !line.isEmpty {
+            do {
+                if line.hasPrefix("/") {
+                    if await SlashCommands.chat.execute(line, session: session, output: output) == .quit { break }
+                } else {
+                    try await session.say(line)
+                }
+            } catch {
+                context.console.err("! \(error)")
+            }
+        }
+        for joined in await session.rooms { try? await session.leave(joined) }
+        await session.quit()
+        await events.value
+        return 0
+    }
+
+    private static func chat(in room: String, createLimit: Int?, options: ClientSession.Options, prompt: TerminalPrompt, color: Bool) async throws -> Int32 {
+        defer { prompt.restore() }
+        let session = ClientSession(options: options, color: color, output: prompt.print)
+        try await session.start()
+        try await session.join(room, createLimit: createLimit)
+        prompt.print("* /help lists the commands; Ctrl-D or /quit leaves")
+        prompt.setPrompt("[\(await session.current ?? room)] > ")
+        let events = Task { await session.run() }
+        input: for await action in prompt.actions() {
+            switch action {
+            case .submit(let line) where line.hasPrefix("/"):
+                if await SlashCommands.chat.execute(line, session: session, output: prompt.print) == .quit { break input }
+            case .submit(let line) where !line.trimmingCharacters(in: .whitespaces).isEmpty:
+                do { try await session.say(line) } catch { prompt.print("! \(error)") }
+            case .endOfInput, .interrupt:
+                break input
+            default:
+                break
+            }
+            prompt.setPrompt("[\(await session.current ?? "no room")] > ")
+        }
+        await session.quit()
+        await events.value
+        return 0
+    }
+}

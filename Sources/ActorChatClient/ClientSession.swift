@@ -1,0 +1,163 @@
+import ActorChatCore
+import ActorChatProtocol
+/// A person's session in the CLI: the connection, the rooms they are in and the one plain lines
+/// go to. It shows every event through `output`, and when the connection is lost it says so,
+/// reconnects with backoff, logs in again and rejoins the rooms.
+package actor ClientSession {
+    package struct Options: Sendable {
+        package var host = "localhost"
+        package var port = 7777
+        package var name: String
+        package var token: String?
+        /// Show events as the server's JSON lines instead of rendered text.
+        package var json = false
+        package var backoff = Backoff()
+
+        package init(name: String) {
+            self.name = name
+        }
+    }
+
+    package private(set) var rooms: [String] = []
+    /// Where plain lines go.
+    package private(set) var current: String?
+    private var options: Options
+    private let output: @Sendable (String) -> Void
+    private var renderer: Renderer
+    private var client: ChatClient?
+    private var quitting = false
+
+    package init(options: Options, color: Bool, output: @escaping @Sendable (String) -> Void) {
+        self.options = options
+        self.output = output
+        renderer = Renderer(color: color, me: options.name)
+    }
+
+    /// Connects and logs in; the first failure is thrown, later ones are retried by `run`.
+    package func start() async throws {
+        client = try await connect()
+    }
+
+    /// Shows events until `quit`, reconnecting whenever the connection is lost.
+    package func run() async {
+        while !quitting {
+            guard let client else {
+                await reconnect()
+                continue
+            }
+            do {
+                show(try await client.nextUnsolicited(timeout: .seconds(3600)))
+            } catch ClientError.closed {
+                guard !quitting else { return }
+                self.client = nil
+                output("* connection to \(options.host):\(options.port) lost")
+            } catch {
+                continue
+            }
+        }
+    }
+
+    /// Sends a request and returns its reply; a server error is thrown as `ClientError.server`.
+    @discardableResult
+    package func request(_ event: String, _ params: JSONObject = [:]) async throws -> ServerFrame {
+        guard let client else { throw ClientError.closed }
+        return try await client.request(event, params)
+    }
+
+    /// Joins `room` (creating it first with `createLimit` when given and missing) and makes it current.
+    package func join(_ room: String, createLimit: Int? = nil) async throws {
+        if let createLimit {
+            do {
+                try await request("create_room", ["room": .string(room), "limit": .number(String(createLimit))])
+            } catch ClientError.server(code: "room_exists", _) {}
+        }
+        let joined = try await request("join", ["room": .string(room)])
+        let name = joined["room"]?.object?["name"]?.string ?? room
+        if !rooms.contains(name) { rooms.append(name) }
+        current = name
+        show(joined)
+    }
+
+    package func leave(_ room: String) async throws {
+        let left = try await request("leave", ["room": .string(room)])
+        forget(left["room"]?.string ?? room)
+        show(left)
+    }
+
+    /// Makes `room` (one you are in) the room plain lines go to.
+    package func switchTo(_ room: String) throws {
+        guard let match = rooms.first(where: { Names.key($0) == Names.key(room) }) else {
+            throw ClientError.server(code: "not_member", message: "you are not in room '\(room)'; /join it first")
+        }
+        current = match
+    }
+
+    /// Sends a line to the current room and waits until the server has taken it.
+    package func say(_ text: String) async throws {
+        guard let current else {
+            throw ClientError.server(code: "not_member", message: "you are in no room: /join ROOM first")
+        }
+        try await request("send", ["room": .string(current), "text": .string(text)])
+    }
+
+    /// Logs out (the rooms hear `user_left` once) and stops `run`.
+    package func quit() async {
+        quitting = true
+        if let client {
+            _ = try? await client.request("logout", timeout: .seconds(2))
+            client.close()
+        }
+        client = nil
+    }
+
+    private func connect() async throws -> ChatClient {
+        let client = try await ChatClient.connect(host: options.host, port: options.port)
+        do {
+            try await client.login(options.name, token: options.token)
+        } catch {
+            client.close()
+            throw error
+        }
+        return client
+    }
+
+    private func reconnect() async {
+        var backoff = options.backoff
+        while !quitting {
+            let delay = backoff.next()
+            let tenths = delay.components.seconds * 10 + delay.components.attoseconds / 100_000_000_000_000_000
+            output("* reconnecting in \(tenths / 10).\(tenths % 10) s…")
+            try? await Task.sleep(for: delay)
+            guard !quitting, let client = try? await connect() else { continue }
+            self.client = client
+            let wanted = rooms
+            rooms = []
+            for room in wanted {
+                if (try? await client.request("join", ["room": .string(room)])) != nil { rooms.append(room) }
+            }
+            if let current, !rooms.contains(current) { self.current = rooms.first }
+            output("* reconnected as \(options.name)" + (rooms.isEmpty ? "" : "; rejoined \(rooms.joined(separator: ", "))"))
+            return
+        }
+    }
+
+    /// Shows a frame as the session shows events (a reply the caller wants seen, for instance).
+    package func show(_ frame: ServerFrame) {
+        switch frame.event {
+        case "kicked", "room_closed":
+            if let room = frame["room"]?.string { forget(room) }
+        default:
+            break
+        }
+        if options.json {
+            output(frame.description)
+        } else if let line = renderer.render(frame) {
+            output(line)
+        }
+    }
+
+    private func forget(_ room: String) {
+        rooms.removeAll { Names.key($0) == Names.key(room) }
+        if let current, Names.key(current) == Names.key(room) { self.current = rooms.first }
+    }
+}

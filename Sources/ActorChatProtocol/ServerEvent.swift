@@ -1,0 +1,188 @@
+/// A room as listed to clients.
+public struct RoomInfo: Sendable, Equatable {
+    public var name: String
+    public var limit: Int
+    public var count: Int
+
+    public init(name: String, limit: Int, count: Int) {
+        self.name = name
+        self.limit = limit
+        self.count = count
+    }
+}
+
+/// A logged-in user as told to that user.
+public struct UserInfo: Sendable, Equatable {
+    public var id: Int
+    public var name: String
+    public var admin: Bool
+
+    public init(id: Int, name: String, admin: Bool) {
+        self.id = id
+        self.name = name
+        self.admin = admin
+    }
+}
+
+/// Every event the server sends. `encoded(id:)` renders the whole line once; broadcasts hand the
+/// same bytes to every recipient.
+public enum ServerEvent: Sendable, Equatable {
+    /// `rooms` is the room list as `RoomDirectory` keeps it: a JSON array of `RoomInfo`, sorted by name.
+    case welcome(user: UserInfo, rooms: EncodedJSON)
+    case rooms(EncodedJSON)
+    case roomCreated(RoomInfo)
+    case joined(room: RoomInfo, members: [String])
+    case userJoined(room: String, user: String)
+    case left(room: String)
+    case userLeft(room: String, user: String, reason: String?)
+    case members(room: String, limit: Int, members: [String])
+    case message(room: String, from: String, text: String, seq: Int, ts: Int)
+    case sent(room: String, seq: Int)
+    case dm(from: String, to: String, text: String, ts: Int)
+    case roomClosed(room: String, by: String)
+    case kicked(room: String, by: String)
+    case ping
+    case pong
+    case bye
+    case logs([String])
+    case stats(JSONObject)
+    case serverShutdown
+    case error(ChatError)
+
+    public var name: String {
+        switch self {
+        case .welcome: "welcome"
+        case .rooms: "rooms"
+        case .roomCreated: "room_created"
+        case .joined: "joined"
+        case .userJoined: "user_joined"
+        case .left: "left"
+        case .userLeft: "user_left"
+        case .members: "members"
+        case .message: "message"
+        case .sent: "sent"
+        case .dm: "dm"
+        case .roomClosed: "room_closed"
+        case .kicked: "kicked"
+        case .ping: "ping"
+        case .pong: "pong"
+        case .bye: "bye"
+        case .logs: "logs"
+        case .stats: "stats"
+        case .serverShutdown: "server_shutdown"
+        case .error: "error"
+        }
+    }
+
+    /// The event as one protocol line, with `id` when it answers a request that carried one.
+    public func encoded(id: JSONValue? = nil) -> [UInt8] {
+        var writer = JSONWriter()
+        writer.envelope(event: name, id: id) { writeParams(into: &$0) }
+        return writer.bytes
+    }
+
+    private func writeParams(into writer: inout JSONWriter) {
+        switch self {
+        case .welcome(let user, let rooms):
+            writer.key(literal: "user")
+            writer.beginObject()
+            writer.field("id", user.id)
+            writer.field("name", user.name)
+            writer.key(literal: "admin")
+            writer.write(user.admin)
+            writer.endObject()
+            writer.key(literal: "rooms")
+            writer.write(rooms)
+        case .rooms(let rooms):
+            writer.key(literal: "rooms")
+            writer.write(rooms)
+        case .roomCreated(let room):
+            writer.key(literal: "room")
+            writer.write(room)
+        case .joined(let room, let members):
+            writer.key(literal: "room")
+            writer.write(room)
+            writer.key(literal: "members")
+            writer.write(names: members)
+        case .userJoined(let room, let user):
+            writer.field("room", room)
+            writer.field("user", user)
+        case .left(let room):
+            writer.field("room", room)
+        case .userLeft(let room, let user, let reason):
+            writer.field("room", room)
+            writer.field("user", user)
+            if let reason { writer.field("reason", reason) }
+        case .members(let room, let limit, let members):
+            writer.field("room", room)
+            writer.field("limit", limit)
+            writer.key(literal: "members")
+            writer.write(names: members)
+        case .message(let room, let from, let text, let seq, let ts):
+            writer.field("room", room)
+            writer.field("from", from)
+            writer.field("text", text)
+            writer.field("seq", seq)
+            writer.field("ts", ts)
+        case .sent(let room, let seq):
+            writer.field("room", room)
+            writer.field("seq", seq)
+        case .dm(let from, let to, let text, let ts):
+            writer.field("from", from)
+            writer.field("to", to)
+            writer.field("text", text)
+            writer.field("ts", ts)
+        case .roomClosed(let room, let by), .kicked(let room, let by):
+            writer.field("room", room)
+            writer.field("by", by)
+        case .logs(let lines):
+            writer.key(literal: "lines")
+            writer.write(names: lines)
+        case .stats(let stats):
+            for member in stats.members {
+                writer.key(member.key)
+                writer.write(member.value)
+            }
+        case .error(let error):
+            writer.field("code", error.code)
+            writer.field("message", error.message)
+            switch error {
+            case .roomFull(let room, let limit):
+                writer.field("room", room)
+                writer.field("limit", limit)
+            case .rateLimited(let wait):
+                writer.field("retry_after_ms", wait)
+            default:
+                break
+            }
+        case .ping, .pong, .bye, .serverShutdown:
+            break
+        }
+    }
+}
+
+extension JSONWriter {
+    mutating func field(_ key: StaticString, _ value: String) {
+        self.key(literal: key)
+        write(value)
+    }
+
+    mutating func field(_ key: StaticString, _ value: Int) {
+        self.key(literal: key)
+        write(value)
+    }
+
+    package mutating func write(_ room: RoomInfo) {
+        beginObject()
+        field("name", room.name)
+        field("limit", room.limit)
+        field("count", room.count)
+        endObject()
+    }
+
+    package mutating func write(names: [String]) {
+        beginArray()
+        names.forEach { write($0) }
+        endArray()
+    }
+}
