@@ -201,7 +201,7 @@ import Testing
         for connection in [left, right] {
             var iterator = connection.inbound.makeAsyncIterator()
             #expect(await iterator.next() == nil)
-            #expect(connection.disconnectReason == .serverShutdown)
+            #expect(connection.disconnectReason == .loopStopped)
         }
         left.send([1, 2, 3])
         await #expect(throws: (any Error).self) { try await loop.connectedPair() }

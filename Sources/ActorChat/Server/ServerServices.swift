@@ -37,7 +37,7 @@ public final class ServerServices: Sendable {
         let counters = await rooms.counters()
         let reasons = disconnects.withLock { $0 }
         var byReason = JSONObject()
-        for reason in DisconnectReason.allCases where reason != .logout && reason != .serverShutdown {
+        for reason in DisconnectReason.counted {
             byReason[reason.rawValue] = .number(String(reasons[reason, default: 0]))
         }
         return [

@@ -1,34 +1,21 @@
-/// Why a connection ended. The raw values are the labels in `stats` and in the logs.
-public enum DisconnectReason: String, Sendable, CaseIterable {
-    case clientClosed = "client_closed"
-    case slowConsumer = "slow_consumer"
-    case frameTooLarge = "frame_too_large"
-    case rateLimited = "rate_limited"
-    case timeout
-    case serverFull = "server_full"
-    case logout
-    case serverShutdown = "server_shutdown"
-}
+/// Why a connection ended. The transport records the reasons it acts on itself; the layers above
+/// add their own (`extension DisconnectReason { static let logout = ... }`), so the transport
+/// carries them without knowing what they mean. The raw value is the label in stats and logs.
+public struct DisconnectReason: RawRepresentable, Hashable, Sendable, CustomStringConvertible {
+    public let rawValue: String
 
-/// The per-connection bounds the transport enforces.
-public struct ConnectionLimits: Sendable {
-    /// Bytes queued for a client that does not read before it is cut as a slow consumer.
-    public var outboundBytes = 1 << 20
-    /// Bytes read but not yet consumed by the session before the loop stops reading.
-    public var inboundBytes = 64 << 10
-    /// Seconds a client may accept no output at all while output is queued.
-    public var writeStallSeconds = 10.0
-    /// Seconds a closing connection may take to drain its output before it is cut.
-    public var drainSeconds = 5.0
-    /// Sent, best effort, to a client cut as a slow consumer.
-    public var slowConsumerNotice: [UInt8] = []
-    /// Seconds without activity (see `Connection.markActive`) before the loop sends `idlePing`; nil: never.
-    public var idlePingSeconds: Double?
-    /// Seconds after the ping without activity before the connection is closed as `.timeout`.
-    public var idleCloseSeconds = 30.0
-    public var idlePing: [UInt8] = []
-    /// Sent before a connection is closed for `.timeout` (idle, or past its deadline).
-    public var timeoutNotice: [UInt8] = []
+    public init(rawValue: String) {
+        self.rawValue = rawValue
+    }
 
-    public init() {}
+    /// The peer closed, reset or failed the connection.
+    public static let clientClosed = DisconnectReason(rawValue: "client_closed")
+    /// Output passed its bound, or the peer accepted none for the write-stall limit.
+    public static let slowConsumer = DisconnectReason(rawValue: "slow_consumer")
+    /// Idle past the ping and its grace, or past a deadline (`Connection.setDeadline`).
+    public static let timeout = DisconnectReason(rawValue: "timeout")
+    /// The event loop stopped while the connection was still open.
+    public static let loopStopped = DisconnectReason(rawValue: "loop_stopped")
+
+    public var description: String { rawValue }
 }

@@ -72,7 +72,7 @@ final class LoopDriver {
             }
         }
         for command in loop.closeMailbox() { perform(command) }
-        for io in Array(connections.values) { teardown(io, reason: .serverShutdown) }
+        for io in Array(connections.values) { teardown(io, reason: .loopStopped) }
         for io in Array(listeners.values) { closeListener(io) }
     }
 

@@ -1,0 +1,22 @@
+/// The per-connection bounds the transport enforces.
+public struct ConnectionLimits: Sendable {
+    /// Bytes queued for a client that does not read before it is cut as a slow consumer.
+    public var outboundBytes = 1 << 20
+    /// Bytes read but not yet consumed by the session before the loop stops reading.
+    public var inboundBytes = 64 << 10
+    /// Seconds a client may accept no output at all while output is queued.
+    public var writeStallSeconds = 10.0
+    /// Seconds a closing connection may take to drain its output before it is cut.
+    public var drainSeconds = 5.0
+    /// Sent, best effort, to a client cut as a slow consumer.
+    public var slowConsumerNotice: [UInt8] = []
+    /// Seconds without activity (see `Connection.markActive`) before the loop sends `idlePing`; nil: never.
+    public var idlePingSeconds: Double?
+    /// Seconds after the ping without activity before the connection is closed as `.timeout`.
+    public var idleCloseSeconds = 30.0
+    public var idlePing: [UInt8] = []
+    /// Sent before a connection is closed for `.timeout` (idle, or past its deadline).
+    public var timeoutNotice: [UInt8] = []
+
+    public init() {}
+}
