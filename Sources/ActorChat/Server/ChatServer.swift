@@ -38,7 +38,8 @@ public actor ChatServer {
             let limit = room.limit ?? min(ServerConfiguration.defaultRoomLimit, configuration.rooms.maxRoomLimit)
             try await services.rooms.createRoom(name: room.name, limit: limit, by: nil)
         }
-        let loop = try EventLoop(name: "chat-io")
+        let log = services.log
+        let loop = try EventLoop(name: "chat-io") { log.log(.error, "event loop: \($0)") }
         let (accepted, continuation) = AsyncStream.makeStream(of: Connection.self)
         let listeners: [Listener]
         do {

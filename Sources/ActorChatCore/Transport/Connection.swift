@@ -24,11 +24,22 @@ public final class Connection: Sendable {
     /// Output the loop holds but has not written yet; only the loop writes it.
     let queued = Atomic<Int>(0)
     /// The loop's state for this connection while it is registered, so a broadcast reaches each
-    /// member without a lookup by id.
-    // Safe without synchronisation: only `LoopDriver` touches it (set in `register`, read in its
-    // commands, cleared in `teardown`), a `LoopDriver` runs on its loop's one thread, and a
-    // connection belongs to one loop for its whole life. So every access is on one thread.
-    nonisolated(unsafe) var io: ConnectionIO?
+    /// member without a lookup by id. Debug builds check every access is on the loop thread.
+    var io: ConnectionIO? {
+        get {
+            loop.assertOnLoopThread()
+            return registeredIO
+        }
+        set {
+            loop.assertOnLoopThread()
+            registeredIO = newValue
+        }
+    }
+    // Safe without synchronisation: only `LoopDriver` touches it, through `io` (set in `register`,
+    // read in its commands, cleared in `teardown`); a `LoopDriver` runs on its loop's one thread,
+    // and a connection belongs to one loop for its whole life. So every access is on one thread,
+    // which `io` asserts in debug builds.
+    nonisolated(unsafe) private var registeredIO: ConnectionIO?
 
     struct State {
         var closing = false

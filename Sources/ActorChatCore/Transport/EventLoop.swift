@@ -7,8 +7,14 @@ import Synchronization
 /// through a mailbox and an eventfd; all socket I/O and every fd's lifecycle happen on the loop
 /// thread, so an fd is never closed while another thread might still use it.
 public final class EventLoop: Sendable {
-    let epollFD: Int32
+    let epoll: Epoll
     let wakeFD: Int32
+    /// System-call failures a test scripts; nil in production.
+    let faults: InjectedFaults?
+    /// Where failures the loop handles itself are told, so that none passes silently.
+    private let onError: @Sendable (SystemError) -> Void
+    /// The loop thread's pthread id, for the debug-build check that loop-only state stays there.
+    private let threadID = Atomic<UInt>(0)
     private let mailbox = Mutex<Mailbox>(Mailbox())
     private let wakeRequested = Atomic<Bool>(false)
     private let nextID = Atomic<UInt64>(1)
@@ -52,25 +58,37 @@ public final class EventLoop: Sendable {
         }
     }()
 
-    /// Creates the loop and starts its thread.
-    public init(name: String) throws(SystemError) {
+    /// Creates the loop and starts its thread. `onError` hears of failures the loop handles itself
+    /// (a listener that could not be watched again, say); by default they go to stderr.
+    public convenience init(name: String, onError: @escaping @Sendable (SystemError) -> Void = EventLoop.printError) throws(SystemError) {
+        try self.init(name: name, onError: onError, faults: nil)
+    }
+
+    /// A loop whose system calls fail as `faults` scripts: for tests of faults the kernel cannot
+    /// be made to produce.
+    package init(name: String, onError: @escaping @Sendable (SystemError) -> Void = EventLoop.printError, faults: InjectedFaults?) throws(SystemError) {
         // Set up in locals first: once every stored property is set, a throw would run deinit,
         // which closes both descriptors, and closing them here too would close someone else's.
-        let epoll = epoll_create1(Int32(EPOLL_CLOEXEC))
-        guard epoll >= 0 else { throw SystemError("epoll_create1") }
+        let epoll = try Epoll(faults: faults)
         let wake = eventfd(0, Int32(EFD_NONBLOCK | EFD_CLOEXEC))
-        var event = epoll_event()
-        event.events = EPOLLIN.rawValue
-        event.data.u64 = 0
-        guard wake >= 0, epoll_ctl(epoll, EPOLL_CTL_ADD, wake, &event) == 0 else {
-            let error = SystemError(wake < 0 ? "eventfd" : "epoll_ctl")
-            if wake >= 0 { Glibc.close(wake) }
-            Glibc.close(epoll)
+        guard wake >= 0 else {
+            let error = SystemError("eventfd")
+            epoll.close()
             throw error
         }
-        epollFD = epoll
+        do {
+            try epoll.add(wake, id: 0, events: EPOLLIN.rawValue)
+        } catch {
+            Glibc.close(wake)
+            epoll.close()
+            throw error
+        }
+        self.epoll = epoll
         wakeFD = wake
+        self.faults = faults
+        self.onError = onError
         let thread = Thread { [self] in
+            threadID.store(UInt(pthread_self()), ordering: .releasing)
             Thread.nameCurrent(name)
             let driver = LoopDriver(loop: self)
             driver.run()
@@ -79,10 +97,16 @@ public final class EventLoop: Sendable {
         thread.start()
     }
 
+    /// The default for `onError`: one line on stderr.
+    public static let printError: @Sendable (SystemError) -> Void = { error in
+        var line = "event loop: \(error)\n"
+        line.withUTF8 { _ = write(STDERR_FILENO, $0.baseAddress, $0.count) }
+    }
+
     deinit {
         // Only now: a late `post` from another thread may still write to wakeFD until the last reference goes.
         Glibc.close(wakeFD)
-        Glibc.close(epollFD)
+        epoll.close()
     }
 
     /// Binds and listens on `address`; accepted connections go to `onAccept` on the loop thread.
@@ -188,6 +212,17 @@ public final class EventLoop: Sendable {
         default:
             break
         }
+    }
+
+    /// Tells `onError` of a failure the loop handled.
+    func report(_ error: SystemError) {
+        onError(error)
+    }
+
+    /// Stops a debug build when state that only the loop thread may touch is touched elsewhere
+    /// (NIO's `assertInEventLoop`). Costs nothing in a release build.
+    func assertOnLoopThread(file: StaticString = #fileID, line: UInt = #line) {
+        assert(threadID.load(ordering: .acquiring) == UInt(pthread_self()), "touched off its event loop's thread", file: file, line: line)
     }
 
     func makeID() -> UInt64 {

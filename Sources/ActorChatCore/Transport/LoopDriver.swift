@@ -2,24 +2,28 @@ import Glibc
 import CSystem
 
 /// The state only the loop thread touches: registrations, write cursors, deadlines.
-/// Created on the loop thread and never shared, so it needs no locks.
+/// Created on the loop thread and never shared, so it needs no locks. Listeners and accepting are
+/// in `LoopDriver+Listeners.swift`.
 final class LoopDriver {
-    private let loop: EventLoop
-    private var connections: [UInt64: ConnectionIO] = [:]
-    private var listeners: [UInt64: ListenerIO] = [:]
-    private var connectionsPerAddress: [String: Int] = [:]
+    let loop: EventLoop
+    let epoll: Epoll
+    var connections: [UInt64: ConnectionIO] = [:]
+    var listeners: [UInt64: ListenerIO] = [:]
+    var connectionsPerAddress: [String: Int] = [:]
     /// Connections with a deadline: stalled writes, draining or lingering closes.
-    private var watched: Set<UInt64> = []
-    private var pausedListeners: [(listener: ListenerIO, until: UInt64)] = []
+    var watched: Set<UInt64> = []
+    /// Listeners not watched for a while (accept ran out of descriptors or memory), and when each
+    /// is watched again.
+    var pausedListeners: [(listener: ListenerIO, until: UInt64)] = []
     private var stopping = false
     /// When the sweep for idle connections and deadlines runs next (four times a second).
     private var nextSweep: UInt64 = 0
     private static let sweepNanos: UInt64 = 250_000_000
     /// Buffer bytes released since the last trim that make it worth asking malloc to return memory to the system.
-    private static let trimThreshold = 4 << 20
-    private static let trimIntervalNanos: UInt64 = 1_000_000_000
-    private var untrimmedBytes = 0
-    private var lastTrim: UInt64 = 0
+    static let trimThreshold = 4 << 20
+    static let trimIntervalNanos: UInt64 = 1_000_000_000
+    var untrimmedBytes = 0
+    var lastTrim: UInt64 = 0
     private let readBuffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 64 << 10, alignment: 16)
     /// Where each write lists the chunks it hands the kernel.
     private let writeVectors = UnsafeMutableBufferPointer<iovec>.allocate(capacity: OutboundBuffer.maxChunksPerWrite)
@@ -32,10 +36,10 @@ final class LoopDriver {
     private var dirtyCursor = 0
     private static let tickNanos: UInt64 = 100_000_000
     private static let flushSlice = 64
-    private static let acceptPauseNanos: UInt64 = 100_000_000
 
     init(loop: EventLoop) {
         self.loop = loop
+        epoll = loop.epoll
         events = .allocate(capacity: Int(eventCapacity))
     }
 
@@ -51,12 +55,14 @@ final class LoopDriver {
                 dirtyCursor < dirty.count ? 0
                 : !watched.isEmpty || !pausedListeners.isEmpty ? Int32(Self.tickNanos / 1_000_000)
                 : connections.isEmpty ? -1 : Int32(Self.sweepNanos / 1_000_000)
-            let count = epoll_wait(loop.epollFD, events, eventCapacity, timeout)
-            if count < 0 {
-                guard errno == EINTR else { fatalError("epoll_wait: \(SystemError("epoll_wait"))") }
-                continue
+            let count: Int
+            do {
+                count = try epoll.wait(into: events, capacity: eventCapacity, timeout: timeout)
+            } catch {
+                // epoll_wait fails only for a bad descriptor or buffer, which `Epoll` stops on.
+                fatalError("\(error)")
             }
-            for index in 0..<Int(count) {
+            for index in 0..<count {
                 let event = events[index]
                 handle(id: event.data.u64, events: event.events)
             }
@@ -64,7 +70,11 @@ final class LoopDriver {
             performBatch()
             batch.removeAll(keepingCapacity: true)
             flushSlice()
-            if !watched.isEmpty || !pausedListeners.isEmpty { checkDeadlines() }
+            if !watched.isEmpty || !pausedListeners.isEmpty {
+                let now = monotonicNanos()
+                checkDeadlines(now: now)
+                resumePausedListeners(now: now)
+            }
             let now = monotonicNanos()
             if now >= nextSweep {
                 nextSweep = now + Self.sweepNanos
@@ -80,20 +90,21 @@ final class LoopDriver {
 
     private func handle(id: UInt64, events: UInt32) {
         if id == 0 {
+            // Only drains the counter: a failed read (EAGAIN) means another turn drained it first.
             var value: UInt64 = 0
             _ = Glibc.read(loop.wakeFD, &value, MemoryLayout<UInt64>.size)
         } else if let io = connections[id] {
             handleConnection(io, events: events)
-        } else if let io = listeners[id] {
+        } else if let io = listeners[id], !isPaused(io) {
             acceptConnections(io)
         }
         // Any other id belongs to a registration already closed this turn: a stale event, ignored.
     }
 
     private func handleConnection(_ io: ConnectionIO, events: UInt32) {
-        if let connecting = io.connecting {
+        if case .connecting(let connecting) = io.phase {
             guard events & (EPOLLOUT.rawValue | EPOLLERR.rawValue | EPOLLHUP.rawValue) != 0 else { return }
-            io.connecting = nil
+            io.phase = .open
             let code = Socket.pendingError(io.connection.fd)
             if code != 0 {
                 connecting.resume(throwing: SystemError("connect", code: code))
@@ -108,14 +119,14 @@ final class LoopDriver {
             readAvailable(io, untilDrained: peerClosing)
         }
         if events & EPOLLOUT.rawValue != 0, connections[io.id] != nil {
-            io.writable = true
+            io.writeState = .ready(stalledSince: io.stalledSince)
             flush(io)
         }
     }
 
     /// Reads until the socket is drained (edge-triggered), the session's backlog is full, or the peer
     /// is gone. Without `untilDrained`, a short read is taken as drained: the next arrival raises a new edge.
-    private func readAvailable(_ io: ConnectionIO, untilDrained: Bool = true) {
+    func readAvailable(_ io: ConnectionIO, untilDrained: Bool = true) {
         let connection = io.connection
         guard !io.inputEnded, !connection.state.withLock({ $0.readingPaused }) else { return }
         // Input discarded while closing is bounded, so a client that keeps sending cannot hold the loop.
@@ -134,10 +145,10 @@ final class LoopDriver {
                 // The peer finished sending. Lines already read still get their replies: the session
                 // ends when the stream does, then asks for the close.
                 endInput(io)
-                if io.lingering { teardown(io, reason: .clientClosed) }
+                if io.isLingering { teardown(io, reason: .clientClosed) }
                 return
             }
-            if io.lingering {
+            if io.isLingering {
                 discardBudget -= 1
                 if discardBudget == 0 { return }
                 continue
@@ -158,7 +169,7 @@ final class LoopDriver {
         }
     }
 
-    private func endInput(_ io: ConnectionIO) {
+    func endInput(_ io: ConnectionIO) {
         guard !io.inputEnded else { return }
         io.inputEnded = true
         io.connection.inboundContinuation.finish()
@@ -169,14 +180,14 @@ final class LoopDriver {
 
     /// Queues bytes behind the connection's unwritten output. The connection joins the write queue
     /// once, however much it is given before its turn comes, so that output goes out in one `sendmsg`.
-    private func append(_ bytes: [UInt8], to io: ConnectionIO) {
+    func append(_ bytes: [UInt8], to io: ConnectionIO) {
         guard admits(bytes.count, to: io) else { return }
         io.output.append(bytes)
         markDirty(io)
     }
 
     /// Queues a chunk that other connections hold too: a reference, not a copy.
-    private func append(_ chunk: OutboundChunk, to io: ConnectionIO) {
+    func append(_ chunk: OutboundChunk, to io: ConnectionIO) {
         guard admits(chunk.count, to: io) else { return }
         io.output.append(chunk)
         markDirty(io)
@@ -185,7 +196,7 @@ final class LoopDriver {
     /// False, and the connection is cut as a slow consumer, when `count` more bytes would pass its
     /// outbound bound: the limit, plus the largest reply or message lately queued (`allowance`).
     private func admits(_ count: Int, to io: ConnectionIO) -> Bool {
-        guard io.closeMode == nil else { return false }
+        guard !io.isClosing else { return false }
         guard io.output.count + count > io.outboundLimit + max(io.output.allowance, count) else { return true }
         let connection = io.connection
         connection.state.withLock { state in
@@ -205,10 +216,10 @@ final class LoopDriver {
     }
 
     /// Writes queued output until it is all written or the socket is full.
-    private func flush(_ io: ConnectionIO) {
+    func flush(_ io: ConnectionIO) {
         io.dirty = false
         let connection = io.connection
-        guard io.writable, io.connecting == nil else {
+        guard case .ready(let stalledSince) = io.writeState, !io.isConnecting else {
             publishQueued(io)
             return
         }
@@ -226,31 +237,33 @@ final class LoopDriver {
                 io.wroteSinceSweep = true
                 progressed = true
             case .wouldBlock:
-                io.writable = false
+                let since = progressed ? nil : stalledSince
+                io.writeState = .blocked(stalledSince: since ?? monotonicNanos())
                 publishQueued(io)
-                if progressed || io.stalledSince == nil { io.stalledSince = monotonicNanos() }
                 watched.insert(io.id)
                 return
             }
         }
         publishQueued(io)
-        io.stalledSince = nil
-        if io.closeMode == .drain { beginLinger(io) } else if io.closeDeadline == nil { watched.remove(io.id) }
+        io.writeState = .ready(stalledSince: nil)
+        if case .draining = io.phase { beginLinger(io) } else { watched.remove(io.id) }
     }
 
     // MARK: - Close
 
-    private func close(_ io: ConnectionIO, mode: EventLoop.CloseMode) {
-        if mode == .abort {
-            if io.writable { flushOnce(io) }
+    func close(_ io: ConnectionIO, mode: EventLoop.CloseMode) {
+        switch (mode, io.phase) {
+        case (.abort, _), (.drain, .connecting):
+            // A connect in progress has nothing to drain: its waiter is told it was aborted.
+            if case .ready = io.writeState { flushOnce(io) }
             teardown(io, reason: .clientClosed)
-            return
+        case (.drain, .open):
+            io.phase = .draining(deadline: monotonicNanos() + UInt64(io.connection.limits.drainSeconds * 1e9))
+            watched.insert(io.id)
+            flush(io)
+        case (.drain, .draining), (.drain, .lingering):
+            break
         }
-        guard io.closeMode == nil else { return }
-        io.closeMode = .drain
-        io.closeDeadline = monotonicNanos() + UInt64(io.connection.limits.drainSeconds * 1e9)
-        watched.insert(io.id)
-        flush(io)
     }
 
     /// Tells other threads (`Connection.queuedBytes`) how much output waits, storing only on a
@@ -265,16 +278,17 @@ final class LoopDriver {
 
     /// A last write for a connection about to be cut: whatever fits in the socket now.
     private func flushOnce(_ io: ConnectionIO) {
-        guard io.connecting == nil, !io.output.isEmpty else { return }
+        guard !io.isConnecting, !io.output.isEmpty else { return }
         _ = try? io.output.write(to: io.connection.fd, using: writeVectors)
     }
 
     /// Output is written: half-close, then read (discarding) until the socket is empty, so unread
     /// input does not turn the close into a reset that could destroy the output in flight.
     private func beginLinger(_ io: ConnectionIO) {
-        guard !io.lingering else { return }
-        io.lingering = true
-        shutdown(io.connection.fd, Int32(SHUT_WR))
+        guard !io.isLingering else { return }
+        io.phase = .lingering
+        // A failed half-close leaves nothing to linger for: the teardown below closes either way.
+        _ = shutdown(io.connection.fd, Int32(SHUT_WR))
         if !io.inputEnded {
             io.connection.state.withLock { $0.readingPaused = false }
             readAvailable(io)
@@ -283,11 +297,16 @@ final class LoopDriver {
     }
 
     /// Deregisters, marks the connection closed, ends its stream and waiters, and only then closes the fd.
-    private func teardown(_ io: ConnectionIO, reason: DisconnectReason) {
+    func teardown(_ io: ConnectionIO, reason: DisconnectReason) {
         guard connections.removeValue(forKey: io.id) != nil else { return }
         let connection = io.connection
         connection.io = nil
-        epoll_ctl(loop.epollFD, EPOLL_CTL_DEL, connection.fd, nil)
+        do {
+            try epoll.remove(connection.fd)
+        } catch {
+            // Closing the descriptor below takes it out of the epoll set all the same.
+            loop.report(error)
+        }
         watched.remove(io.id)
         if io.countsTowardsAdmission {
             let key = connection.peer.host
@@ -302,93 +321,11 @@ final class LoopDriver {
         io.output.removeAll()
         publishQueued(io)
         endInput(io)
-        io.connecting?.resume(throwing: SystemError("connect", code: ECONNABORTED))
-        io.connecting = nil
+        if case .connecting(let connecting) = io.phase {
+            io.phase = .open
+            connecting.resume(throwing: SystemError("connect", code: ECONNABORTED))
+        }
         Glibc.close(connection.fd)
-    }
-
-    private func checkDeadlines() {
-        let now = monotonicNanos()
-        for id in watched {
-            guard let io = connections[id] else { continue }
-            if let deadline = io.closeDeadline, now >= deadline {
-                teardown(io, reason: .clientClosed)
-            } else if let since = io.stalledSince,
-                now - since >= UInt64(io.connection.limits.writeStallSeconds * 1e9) {
-                io.connection.state.withLock { $0.reason = $0.reason ?? .slowConsumer }
-                teardown(io, reason: .slowConsumer)
-            }
-        }
-        while let first = pausedListeners.first, now >= first.until {
-            pausedListeners.removeFirst()
-            guard listeners[first.listener.id] != nil else { continue }
-            var event = epoll_event()
-            event.events = EPOLLIN.rawValue
-            event.data.u64 = first.listener.id
-            epoll_ctl(loop.epollFD, EPOLL_CTL_MOD, first.listener.listener.fd, &event)
-        }
-    }
-
-    /// Pings connections that have been quiet, and closes those past their deadline or silent
-    /// after the ping. Costs two atomic loads per connection per sweep.
-    private func sweepIdleConnections(now: UInt64) {
-        defer {
-            // Freed buffers stay in malloc's arenas (and in RSS) until trimmed: after a burst, give
-            // them back, so a server that was busy once does not keep its peak size while idle.
-            // At most once a second: a trim walks every arena.
-            if untrimmedBytes >= Self.trimThreshold && now - lastTrim >= Self.trimIntervalNanos {
-                malloc_trim(0)
-                untrimmedBytes = 0
-                lastTrim = now
-            }
-        }
-        for io in Array(connections.values) where io.closeMode == nil {
-            let connection = io.connection
-            let limits = connection.limits
-            untrimmedBytes += releaseIdleBuffers(io)
-            let deadline = connection.deadline.load(ordering: .relaxed)
-            if deadline != 0 && now >= deadline {
-                timeOut(io)
-                continue
-            }
-            guard let pingAfter = limits.idlePingSeconds else { continue }
-            let last = connection.lastActivity.load(ordering: .relaxed)
-            if let pinged = io.pingedAt, last < pinged {
-                // The timeout counts from the ping itself, so a coarse sweep never skips the ping.
-                if Double(now - pinged) / 1e9 >= limits.idleCloseSeconds { timeOut(io) }
-            } else if now > last, Double(now - last) / 1e9 >= pingAfter {
-                io.pingedAt = now
-                append(limits.idlePing, to: io)
-                flush(io)
-            } else {
-                io.pingedAt = nil
-            }
-        }
-    }
-
-    /// A connection that wrote nothing since the last sweep gives back its output buffer's room, so
-    /// idle clients cost no buffer memory while busy ones keep reusing theirs.
-    /// Returns the bytes of capacity released.
-    private func releaseIdleBuffers(_ io: ConnectionIO) -> Int {
-        defer { io.wroteSinceSweep = false }
-        guard !io.wroteSinceSweep, io.output.isEmpty else { return 0 }
-        let released = io.output.reservedBytes
-        io.output.removeAll()
-        return released
-    }
-
-    private func timeOut(_ io: ConnectionIO) {
-        close(io, notice: io.connection.limits.timeoutNotice, reason: .timeout)
-    }
-
-    /// Queues a last frame, records why, and closes once output is written.
-    private func close(_ io: ConnectionIO, notice: [UInt8], reason: DisconnectReason) {
-        append(notice, to: io)
-        io.connection.state.withLock { state in
-            state.reason = state.reason ?? reason
-            state.closing = true
-        }
-        close(io, mode: .drain)
     }
 
     // MARK: - Commands
@@ -455,15 +392,7 @@ final class LoopDriver {
         case .register(let connection, let connecting):
             register(connection, connecting: connecting, countsTowardsAdmission: false)
         case .listen(let listener):
-            var event = epoll_event()
-            event.events = EPOLLIN.rawValue
-            event.data.u64 = listener.id
-            guard epoll_ctl(loop.epollFD, EPOLL_CTL_ADD, listener.fd, &event) == 0 else {
-                Glibc.close(listener.fd)
-                listener.onEvent(.closed)
-                return
-            }
-            listeners[listener.id] = ListenerIO(listener: listener)
+            startListening(listener)
         case .resumeReading(let connection):
             if let io = connection.io { readAvailable(io) }
         case .close(let connection, let mode):
@@ -475,117 +404,6 @@ final class LoopDriver {
         case .stop:
             stopping = true
         }
-    }
-
-    @discardableResult
-    private func register(
-        _ connection: Connection, connecting: CheckedContinuation<Void, any Error>?, countsTowardsAdmission: Bool
-    ) -> ConnectionIO? {
-        var event = epoll_event()
-        event.events = EPOLLIN.rawValue | EPOLLOUT.rawValue | EPOLLRDHUP.rawValue | EPOLLET.rawValue
-        event.data.u64 = connection.id
-        guard epoll_ctl(loop.epollFD, EPOLL_CTL_ADD, connection.fd, &event) == 0 else {
-            let error = SystemError("epoll_ctl")
-            connection.inboundContinuation.finish()
-            Glibc.close(connection.fd)
-            connecting?.resume(throwing: error)
-            return nil
-        }
-        let io = ConnectionIO(connection: connection)
-        io.connecting = connecting
-        io.countsTowardsAdmission = countsTowardsAdmission
-        if countsTowardsAdmission { connectionsPerAddress[connection.peer.host, default: 0] += 1 }
-        connections[connection.id] = io
-        connection.io = io
-        return io
-    }
-
-    // MARK: - Listeners
-
-    private func acceptConnections(_ io: ListenerIO) {
-        let listener = io.listener
-        for _ in 0..<256 {
-            let accepted: IOResult<(Int32, SocketAddress)>
-            do {
-                accepted = try Socket.accept(listener.fd)
-            } catch {
-                switch error.code {
-                case EMFILE, ENFILE, ENOBUFS, ENOMEM:
-                    // Level-triggered: the pending connection would report again at once, so stop
-                    // listening for a moment instead of spinning.
-                    var event = epoll_event()
-                    event.events = 0
-                    event.data.u64 = listener.id
-                    epoll_ctl(loop.epollFD, EPOLL_CTL_MOD, listener.fd, &event)
-                    pausedListeners.append((io, monotonicNanos() + Self.acceptPauseNanos))
-                    listener.onEvent(.acceptPaused(error))
-                    return
-                default:
-                    continue
-                }
-            }
-            guard case .done(let (fd, peer)) = accepted else { return }
-            let admission = listener.admission
-            if connections.count >= admission.maxConnections
-                || connectionsPerAddress[peer.host, default: 0] >= admission.maxPerAddress {
-                _ = admission.rejectNotice.withUnsafeBytes { try? Socket.send(fd, $0) }
-                Glibc.close(fd)
-                listener.onEvent(.rejected(peer))
-                continue
-            }
-            let connection = Connection(id: loop.makeID(), fd: fd, peer: peer, loop: loop, limits: listener.limits)
-            if register(connection, connecting: nil, countsTowardsAdmission: true) != nil {
-                listener.onAccept(connection)
-            }
-        }
-    }
-
-    private func closeListener(_ io: ListenerIO) {
-        guard listeners.removeValue(forKey: io.listener.id) != nil else { return }
-        epoll_ctl(loop.epollFD, EPOLL_CTL_DEL, io.listener.fd, nil)
-        Glibc.close(io.listener.fd)
-        io.listener.onEvent(.closed)
-    }
-}
-
-/// The loop's own record of a connection: the write cursor and deadlines.
-final class ConnectionIO {
-    let connection: Connection
-    var id: UInt64 { connection.id }
-    /// Output not yet written.
-    var output = OutboundBuffer()
-    /// `connection.limits.outboundBytes`, kept here because a broadcast checks it for every member
-    /// and the connection's own line is then one more cache miss per member.
-    let outboundLimit: Int
-    /// In the write queue, waiting for its turn.
-    var dirty = false
-    /// The last count stored in `connection.queued`.
-    var publishedQueued = 0
-    var writable = true
-    var inputEnded = false
-    var lingering = false
-    var wroteSinceSweep = false
-    /// When the idle ping went out; nil while the client has been active since.
-    var pingedAt: UInt64?
-    var countsTowardsAdmission = false
-    var closeMode: EventLoop.CloseMode?
-    var closeDeadline: UInt64?
-    /// When output last made progress while more was waiting; nil when nothing is stuck.
-    var stalledSince: UInt64?
-    var connecting: CheckedContinuation<Void, any Error>?
-
-    init(connection: Connection) {
-        self.connection = connection
-        outboundLimit = connection.limits.outboundBytes
-    }
-}
-
-final class ListenerIO {
-    let listener: Listener
-    var id: UInt64 { listener.id }
-
-    init(listener: Listener) {
-        self.listener = listener
     }
 }
 

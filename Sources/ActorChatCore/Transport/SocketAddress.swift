@@ -73,8 +73,10 @@ public struct SocketAddress: Sendable, Hashable, CustomStringConvertible {
     }
 
     func withSockAddr<R>(_ body: (UnsafePointer<sockaddr>, socklen_t) -> R) -> R {
-        withUnsafeBytes(of: storage) { raw in
-            body(raw.baseAddress!.assumingMemoryBound(to: sockaddr.self), length)
+        // The storage is bound to sockaddr_storage: rebinding, not assuming, is what makes reading
+        // it as a sockaddr defined.
+        withUnsafePointer(to: storage) { pointer in
+            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { body($0, length) }
         }
     }
 

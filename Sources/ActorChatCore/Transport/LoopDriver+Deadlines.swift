@@ -1,0 +1,80 @@
+import CSystem
+
+/// Time on the loop: writes that stall, drains that overrun, idle clients pinged and then timed
+/// out, and buffers handed back while connections idle.
+extension LoopDriver {
+    func checkDeadlines(now: UInt64) {
+        for id in watched {
+            guard let io = connections[id] else { continue }
+            if case .draining(let deadline) = io.phase, now >= deadline {
+                teardown(io, reason: .clientClosed)
+            } else if let since = io.stalledSince,
+                now - since >= UInt64(io.connection.limits.writeStallSeconds * 1e9) {
+                io.connection.state.withLock { $0.reason = $0.reason ?? .slowConsumer }
+                teardown(io, reason: .slowConsumer)
+            }
+        }
+    }
+
+    /// Pings connections that have been quiet, and closes those past their deadline or silent
+    /// after the ping. Costs two atomic loads per connection per sweep.
+    func sweepIdleConnections(now: UInt64) {
+        defer {
+            // Freed buffers stay in malloc's arenas (and in RSS) until trimmed: after a burst, give
+            // them back, so a server that was busy once does not keep its peak size while idle.
+            // At most once a second: a trim walks every arena.
+            if untrimmedBytes >= Self.trimThreshold && now - lastTrim >= Self.trimIntervalNanos {
+                malloc_trim(0)
+                untrimmedBytes = 0
+                lastTrim = now
+            }
+        }
+        for io in Array(connections.values) where !io.isClosing {
+            let connection = io.connection
+            let limits = connection.limits
+            untrimmedBytes += releaseIdleBuffers(io)
+            let deadline = connection.deadline.load(ordering: .relaxed)
+            if deadline != 0 && now >= deadline {
+                timeOut(io)
+                continue
+            }
+            guard let pingAfter = limits.idlePingSeconds else { continue }
+            let last = connection.lastActivity.load(ordering: .relaxed)
+            if let pinged = io.pingedAt, last < pinged {
+                // The timeout counts from the ping itself, so a coarse sweep never skips the ping.
+                if Double(now - pinged) / 1e9 >= limits.idleCloseSeconds { timeOut(io) }
+            } else if now > last, Double(now - last) / 1e9 >= pingAfter {
+                io.pingedAt = now
+                append(limits.idlePing, to: io)
+                flush(io)
+            } else {
+                io.pingedAt = nil
+            }
+        }
+    }
+
+    /// A connection that wrote nothing since the last sweep gives back its output buffer's room, so
+    /// idle clients cost no buffer memory while busy ones keep reusing theirs.
+    /// Returns the bytes of capacity released.
+    private func releaseIdleBuffers(_ io: ConnectionIO) -> Int {
+        defer { io.wroteSinceSweep = false }
+        guard !io.wroteSinceSweep, io.output.isEmpty else { return 0 }
+        let released = io.output.reservedBytes
+        io.output.removeAll()
+        return released
+    }
+
+    private func timeOut(_ io: ConnectionIO) {
+        close(io, notice: io.connection.limits.timeoutNotice, reason: .timeout)
+    }
+
+    /// Queues a last frame, records why, and closes once output is written.
+    func close(_ io: ConnectionIO, notice: [UInt8], reason: DisconnectReason) {
+        append(notice, to: io)
+        io.connection.state.withLock { state in
+            state.reason = state.reason ?? reason
+            state.closing = true
+        }
+        close(io, mode: .drain)
+    }
+}
