@@ -12,9 +12,15 @@ public actor ChatServer {
 
     private enum Phase {
         case idle
+        /// Creating the configured rooms: a shutdown now ends the start, which then throws.
+        case starting
         case running(Running)
         case stopping(Running)
         case stopped
+
+        var isStopped: Bool {
+            if case .stopped = self { true } else { false }
+        }
     }
 
     private struct Running {
@@ -30,13 +36,26 @@ public actor ChatServer {
     }
 
     /// Creates the configured rooms, binds, and starts accepting. Returns the bound addresses
-    /// (with the real port when port 0 was asked for).
+    /// (with the real port when port 0 was asked for). A `shutdown` that comes first, or while the
+    /// rooms are being created, wins: start then throws and nothing is bound.
     public func start() async throws -> [SocketAddress] {
-        guard case .idle = phase else { throw ServerError.alreadyStarted }
+        guard case .idle = phase else { throw phase.isStopped ? ServerError.shutDown : ServerError.alreadyStarted }
+        phase = .starting
+        do {
+            return try await startServing()
+        } catch {
+            // A start that failed leaves a stopped server; one that a shutdown ended already is.
+            if case .starting = phase { markStopped() }
+            throw error
+        }
+    }
+
+    private func startServing() async throws -> [SocketAddress] {
         let configuration = services.configuration
         for room in configuration.initialRooms {
             let limit = room.limit ?? min(ServerConfiguration.defaultRoomLimit, configuration.rooms.maxRoomLimit)
             try await services.rooms.createRoom(name: room.name, limit: limit, by: nil)
+            guard case .starting = phase else { throw ServerError.shutDown }
         }
         let log = services.log
         let loop = try EventLoop(name: "chat-io") { log.log(.error, "event loop: \($0)") }
@@ -48,6 +67,7 @@ public actor ChatServer {
             await loop.stop()
             throw error
         }
+        // No await since the last check: the phase is still `.starting`.
         phase = .running(Running(loop: loop, listeners: listeners, accepted: accepted, acceptedContinuation: continuation))
         for listener in listeners { services.log.log(.info, "listening on \(listener.address)") }
         return listeners.map(\.address)
@@ -59,7 +79,7 @@ public actor ChatServer {
         let running: Running
         switch phase {
         case .running(let current), .stopping(let current): running = current
-        case .idle, .stopped: return
+        case .idle, .starting, .stopped: return
         }
         let services = services
         let dispatcher = dispatcher
@@ -75,6 +95,10 @@ public actor ChatServer {
             }
         }
         await running.loop.stop()
+        markStopped()
+    }
+
+    private func markStopped() {
         phase = .stopped
         services.log.log(.info, "stopped")
         stoppedWaiters.forEach { $0.resume() }
@@ -85,8 +109,9 @@ public actor ChatServer {
     /// the shutdown deadline) and returns once `run` has finished.
     public func shutdown() async {
         switch phase {
-        case .idle:
-            phase = .stopped
+        case .idle, .starting:
+            // Nothing is bound yet; a start under way sees the phase when it resumes, and throws.
+            markStopped()
             return
         case .stopped:
             return
@@ -152,12 +177,14 @@ public actor ChatServer {
 }
 
 /// Why the server could not do what was asked.
-public enum ServerError: Error, CustomStringConvertible {
+public enum ServerError: Error, Equatable, CustomStringConvertible {
     case alreadyStarted
+    case shutDown
 
     public var description: String {
         switch self {
         case .alreadyStarted: "the server has already been started"
+        case .shutDown: "the server was shut down before it started serving"
         }
     }
 }

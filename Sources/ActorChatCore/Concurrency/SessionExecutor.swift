@@ -48,6 +48,11 @@ public final class SessionExecutor: SerialExecutor, TaskExecutor {
         if wake { wakeup.signal() }
     }
 
+    /// Jobs waiting for the thread: lets a test see that work has reached it.
+    package var queuedJobs: Int {
+        queue.withLock { $0.jobs.count }
+    }
+
     public func asUnownedSerialExecutor() -> UnownedSerialExecutor {
         UnownedSerialExecutor(ordinary: self)
     }
