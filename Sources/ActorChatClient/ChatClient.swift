@@ -62,26 +62,24 @@ package final class ChatClient: Sendable {
     package func request(_ event: String, _ params: JSONObject = [:], timeout: Duration = defaultTimeout) async throws -> ServerFrame {
         let id = JSONValue.number(String(nextRequestID.wrappingAdd(1, ordering: .relaxed).oldValue))
         send(event, params, id: id)
-        let reply = try await inbox.next(timeout: timeout, description: "the reply to '\(event)'") { $0.id == id }
+        let reply = try await inbox.next(FrameFilter(.reply(to: id)), timeout: timeout)
         if let code = reply.errorCode { throw ClientError.server(code: code, message: reply["message"]?.string ?? code) }
         return reply
     }
 
     /// The next frame in arrival order.
     package func next(timeout: Duration = defaultTimeout) async throws -> ServerFrame {
-        try await inbox.next(timeout: timeout, description: "any frame") { _ in true }
+        try await inbox.next(FrameFilter(.any), timeout: timeout)
     }
 
-    /// The first frame named `event` (and satisfying `condition`); frames of other kinds stay queued.
-    package func next(
-        _ event: String, timeout: Duration = defaultTimeout, where condition: @escaping @Sendable (ServerFrame) -> Bool = { _ in true }
-    ) async throws -> ServerFrame {
-        try await inbox.next(timeout: timeout, description: "'\(event)'") { $0.event == event && condition($0) }
+    /// The first frame named `event` (and carrying each of `params`); frames of other kinds stay queued.
+    package func next(_ event: String, timeout: Duration = defaultTimeout, with params: JSONObject = [:]) async throws -> ServerFrame {
+        try await inbox.next(FrameFilter(.event(event), params: params), timeout: timeout)
     }
 
     /// The first frame that is not a reply to a request (it has no id): broadcasts and notices.
     package func nextUnsolicited(timeout: Duration = defaultTimeout) async throws -> ServerFrame {
-        try await inbox.next(timeout: timeout, description: "an event") { $0.id == nil }
+        try await inbox.next(FrameFilter(.unsolicited), timeout: timeout)
     }
 
     /// Frames received and not taken yet.

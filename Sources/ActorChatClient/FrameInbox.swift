@@ -3,11 +3,13 @@ import ActorChatProtocol
 import Synchronization
 
 /// Frames received and not yet taken, and the tasks waiting for one. A waiter takes the first
-/// frame it matches, so frames of other kinds stay queued for whoever wants them. Every waiter is
-/// resumed exactly once, by whoever removes it from the table: a frame, the end, a timeout, or cancellation.
+/// frame its filter matches, so frames of other kinds stay queued for whoever wants them. Every
+/// waiter is resumed exactly once, by whoever removes it from the table: a frame, the end, a
+/// timeout, or cancellation. Filters are tested under the lock, which is safe because they are
+/// values (`FrameFilter`) that cannot call out.
 final class FrameInbox: Sendable {
     private struct Waiter {
-        let matches: @Sendable (ServerFrame) -> Bool
+        let filter: FrameFilter
         let continuation: CheckedContinuation<ServerFrame, any Error>
     }
 
@@ -22,7 +24,7 @@ final class FrameInbox: Sendable {
 
     func push(_ frame: ServerFrame) {
         let taker = state.withLock { state -> Waiter? in
-            guard let index = state.waiters.firstIndex(where: { $0.waiter.matches(frame) }) else {
+            guard let index = state.waiters.firstIndex(where: { $0.waiter.filter.matches(frame) }) else {
                 state.frames.append(frame)
                 return nil
             }
@@ -44,7 +46,7 @@ final class FrameInbox: Sendable {
     /// Frames queued now, in arrival order, without taking them.
     var queued: [ServerFrame] { state.withLock { $0.frames } }
 
-    func next(timeout: Duration, description: String, matching matches: @escaping @Sendable (ServerFrame) -> Bool) async throws -> ServerFrame {
+    func next(_ filter: FrameFilter, timeout: Duration) async throws -> ServerFrame {
         let id = state.withLock { state in
             defer { state.nextWaiter += 1 }
             return state.nextWaiter
@@ -55,10 +57,10 @@ final class FrameInbox: Sendable {
         return try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { continuation in
                 let immediate = state.withLock { state -> Result<ServerFrame, any Error>? in
-                    if let index = state.frames.firstIndex(where: matches) { return .success(state.frames.remove(at: index)) }
+                    if let index = state.frames.firstIndex(where: filter.matches) { return .success(state.frames.remove(at: index)) }
                     if let ended = state.ended { return .failure(ended) }
                     if Task.isCancelled { return .failure(CancellationError()) }
-                    state.waiters.append((id, Waiter(matches: matches, continuation: continuation)))
+                    state.waiters.append((id, Waiter(filter: filter, continuation: continuation)))
                     return nil
                 }
                 if let immediate {
@@ -68,7 +70,7 @@ final class FrameInbox: Sendable {
                 timer.withLock {
                     $0 = Task {
                         guard (try? await Task.sleep(for: timeout)) != nil else { return }
-                        self.fail(id, with: ClientError.timeout(waitingFor: description, after: timeout))
+                        self.fail(id, with: ClientError.timeout(waitingFor: filter.description, after: timeout))
                     }
                 }
             }

@@ -230,7 +230,7 @@ import Testing
         // Enough to fill the kernel's buffers (a few MB on loopback), then silence.
         let line = ClientRequest(event: "send", params: ["room": "lobby", "text": .string(String(repeating: "z", count: 4000))]).encoded()
         for _ in 0..<3000 { sender.send(line) }
-        let left = try await watcher.next("user_left", timeout: .seconds(30)) { $0["user"] == "stalled" }
+        let left = try await watcher.next("user_left", timeout: .seconds(30), with: ["user": "stalled"])
         #expect(left["reason"] == "slow_consumer")
         watcher.close()
         sender.close(.clientClosed, flush: false)

@@ -135,7 +135,7 @@ import Testing
         #expect(rooms(try await ann.request("rooms")) == ["Alpha 2", "lobby 0", "mid 0"])
 
         bob.close()
-        _ = try await owner.next("user_left") { $0["reason"] == "disconnected" }
+        _ = try await owner.next("user_left", with: ["reason": "disconnected"])
         let carol = try await server.client()
         #expect(rooms(try await carol.login("carol")) == ["Alpha 1", "lobby 0", "mid 0"])
 
@@ -295,7 +295,7 @@ import Testing
         #expect(reply["reason"] == "kicked")
         let kicked = try await victim.next("kicked")
         #expect(kicked["by"] == "owner")
-        let seen = try await witness.next("user_left") { $0["user"] == "victim" }
+        let seen = try await witness.next("user_left", with: ["user": "victim"])
         #expect(seen["reason"] == "kicked")
         await expectError("not_member") { try await owner.request("kick", ["room": "club", "user": "victim"]) }
         await expectError("not_member") { try await victim.request("send", ["room": "club", "text": "hey"]) }

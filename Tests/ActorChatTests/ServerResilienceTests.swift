@@ -45,7 +45,7 @@ import Testing
         try Socket.setOption(raw.fd, SOL_SOCKET, SO_RCVBUF, 4096)
         raw.send(ClientRequest(event: "login", params: ["name": "sluggard"]).encoded())
         raw.send(ClientRequest(event: "join", params: ["room": "lobby"], id: .number("1")).encoded())
-        _ = try await clients[1].next("user_joined") { $0["user"] == "sluggard" }
+        _ = try await clients[1].next("user_joined", with: ["user": "sluggard"])
 
         // Keep the room busy until the server cuts the sluggard (the kernel's buffers absorb a few MB first).
         let text = JSONValue.string(String(repeating: "x", count: 4000))

@@ -38,7 +38,7 @@ struct TestServer {
         for name in names {
             let client = try await self.client(name)
             try await client.request("join", ["room": .string(room)])
-            for earlier in clients { _ = try await earlier.next("user_joined") { $0["user"] == .string(name) } }
+            for earlier in clients { _ = try await earlier.next("user_joined", with: ["user": .string(name)]) }
             clients.append(client)
         }
         return clients
