@@ -1,0 +1,40 @@
+import Testing
+@testable import ActorChat
+@testable import ActorChatBench
+@testable import ActorChatClient
+@testable import ActorChatCore
+@testable import ActorChatProtocol
+
+@Suite struct DispatcherTests {
+    private func context() async throws -> (SessionContext, Connection, EventLoop) {
+        let loop = try EventLoop(name: "test-loop")
+        let (server, client) = try await loop.connectedPair()
+        let services = ServerServices(configuration: ServerConfiguration(), log: ServerLog(level: .error, echo: false))
+        return (SessionContext(connection: server, services: services), client, loop)
+    }
+
+    @Test func routesEachEventToItsHandlerAndChecksLogin() async throws {
+        var dispatcher = Dispatcher()
+        dispatcher.on("open", access: .anyone) { request, context throws(ChatError) in
+            context.user = UserInfo(id: 1, name: request.params["name"]?.string ?? "", admin: false)
+        }
+        dispatcher.on("private") { _, context throws(ChatError) in
+            context.closing = .logout
+        }
+        var (context, _, loop) = try await context()
+        await #expect(throws: ChatError.notLoggedIn) { try await dispatcher.dispatch(ClientRequest(event: "private"), context: &context) }
+        await #expect(throws: ChatError.unknownEvent("nope")) { try await dispatcher.dispatch(ClientRequest(event: "nope"), context: &context) }
+        try await dispatcher.dispatch(ClientRequest(event: "open", params: ["name": "ann"]), context: &context)
+        #expect(context.user?.name == "ann")
+        try await dispatcher.dispatch(ClientRequest(event: "private"), context: &context)
+        #expect(context.closing == .logout)
+        #expect(dispatcher.events == ["open", "private"])
+        await loop.stop()
+    }
+
+    @Test func theChatDispatcherHandlesEveryDocumentedEvent() {
+        #expect(Dispatcher.chat().events == [
+            "close_room", "create_room", "dm", "join", "kick", "leave", "login", "logout", "logs", "ping", "rooms", "send", "stats", "who",
+        ])
+    }
+}
