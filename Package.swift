@@ -1,15 +1,8 @@
 // swift-tools-version:6.0
 import PackageDescription
 
-// The layers, lowest first; each module imports only modules below it (scripts/check-layers.sh
-// checks this against the README's layout):
-//   CSystem            the C shim: epoll, eventfd, accept4, thread names
-//   ActorChatCore      system calls, the epoll transport, the sessions' executor, command-line parsing
-//   ActorChatProtocol  the wire format: JSON, line framing, requests, events, error codes, names
-//   ActorChat          rooms and the server: what an embedder of the server links
-//   ActorChatClient    the client library and the terminal UI
-//   ActorChatBench     the load generator (drives servers through the client)
-//   actor-chat-server, actor-chat-cli: the executables
+// Each module imports only modules below it. The README's Layout table says what each may import,
+// and scripts/check-layers.sh checks these targets and every import against it.
 let package = Package(
     name: "ActorChat",
     products: [
