@@ -14,7 +14,9 @@ let package = Package(
         .target(name: "CSystem"),
         .target(name: "ActorChatCore", dependencies: ["CSystem"]),
         .target(name: "ActorChatProtocol"),
-        .target(name: "ActorChat", dependencies: ["ActorChatCore", "ActorChatProtocol"]),
+        .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
+        .target(name: "ActorChatStore", dependencies: ["CSQLite", "ActorChatCore"]),
+        .target(name: "ActorChat", dependencies: ["ActorChatCore", "ActorChatProtocol", "ActorChatStore"]),
         .target(name: "ActorChatClient", dependencies: ["ActorChatCore", "ActorChatProtocol"]),
         .target(name: "ActorChatBench", dependencies: ["ActorChatCore", "ActorChatProtocol", "ActorChatClient"]),
         .executableTarget(name: "ActorChatServer", dependencies: ["ActorChat", "ActorChatCore"], path: "Sources/actor-chat-server"),
@@ -22,7 +24,7 @@ let package = Package(
             name: "ActorChatCLI", dependencies: ["ActorChatClient", "ActorChatBench", "ActorChatCore"], path: "Sources/actor-chat-cli"),
         .testTarget(
             name: "ActorChatTests",
-            dependencies: ["ActorChat", "ActorChatCore", "ActorChatProtocol", "ActorChatClient", "ActorChatBench"]),
+            dependencies: ["ActorChat", "ActorChatCore", "ActorChatProtocol", "ActorChatStore", "ActorChatClient", "ActorChatBench"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -54,7 +54,7 @@ cc -O2 -shared -fPIC -o "$work/shim.so" "$work/shim.c"
 
 port=$(free_port)
 LD_PRELOAD="$work/shim.so" valgrind --tool=callgrind --callgrind-out-file="$out" \
-    "$bin/actor-chat-server" --host 127.0.0.1 --port "$port" "${load_limits[@]}" </dev/null >"$work/log" 2>&1 &
+    "$bin/actor-chat-server" --host 127.0.0.1 --port "$port" "${load_limits[@]}" --memory </dev/null >"$work/log" 2>&1 &
 server=$!
 until grep -q listening "$work/log"; do
     kill -0 "$server" 2>/dev/null || { cat "$work/log" >&2; exit 1; }

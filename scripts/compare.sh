@@ -6,6 +6,9 @@
 # a constant rate, one step, no sweep. Arguments after -- go to the generator, e.g.:
 #   scripts/compare.sh HEAD~1 HEAD -- --scenario rooms --rate 45000 --seconds 3
 #   scripts/compare.sh --rounds 6 /tmp/old-server .build/release/actor-chat-server -- --scenario fanout-1000 --rate 1000
+#   scripts/compare.sh --a-flags --memory HEAD HEAD -- --scenario rooms --rate 45000   # the store against none
+# --a-flags and --b-flags add server flags to one side. Each run starts the server in a fresh empty
+# directory, so its default store (./actor-chat-data) starts empty and is thrown away.
 # Columns: the step's latency, the server's CPU per offered message (from /proc), the same for its
 # loop thread (io) and its sessions' thread (sess) over the whole run, and, when perf can trace this
 # process, syscalls and context switches per message over the whole run. The threads' columns tell
@@ -14,10 +17,12 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/load-limits.sh
 source scripts/free-port.sh
-rounds=4 sides=() args=()
+rounds=4 sides=() args=() flags=("" "")
 while [ $# -gt 0 ]; do
     case "$1" in
         --rounds) rounds=$2; shift 2 ;;
+        --a-flags) flags[0]=$2; shift 2 ;;
+        --b-flags) flags[1]=$2; shift 2 ;;
         --) shift; args=("$@"); break ;;
         *) sides+=("$1"); shift ;;
     esac
@@ -63,14 +68,16 @@ for ((i = 0; i < ${#args[@]}; i++)); do
 done
 [ -n "$rate" ] || { echo "compare: give the generator a --rate (messages/s)" >&2; exit 2; }
 messages=$(awk -v r="$rate" -v s="$seconds" 'BEGIN { print r * s }')
-echo "compare: A=${sides[0]} B=${sides[1]}; $rounds interleaved rounds; generator: ${args[*]}; $(nproc) cores, $(date -u +%Y-%m-%dT%H:%MZ)" >&2
+echo "compare: A=${sides[0]} ${flags[0]} B=${sides[1]} ${flags[1]}; $rounds interleaved rounds; generator: ${args[*]}; $(nproc) cores, $(date -u +%Y-%m-%dT%H:%MZ)" >&2
 
 
 # One run: prints "p50 p99 ratio cpu_us io_us sess_us sends read futex cs" (per message, sends being sendto and sendmsg; "-" where perf is out).
 run() {
-    local port
+    local port cwd
     port=$(free_port)
-    "$1" --host 127.0.0.1 --port "$port" "${load_limits[@]}" </dev/null >"$work/log" 2>&1 &
+    cwd=$(mktemp -d "$work/run-XXXX")
+    # shellcheck disable=SC2086 # the side's flags are words
+    (cd "$cwd" && exec "$1" --host 127.0.0.1 --port "$port" "${load_limits[@]}" $2) </dev/null >"$work/log" 2>&1 &
     server=$!
     for _ in $(seq 200); do (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break; sleep 0.05; done
     if [ "$perf_works" = 1 ]; then
@@ -103,7 +110,7 @@ printf "$format" side round p50ms p99ms ratio "cpu µs/msg" "io µs/msg" "sess �
 for round in $(seq "$rounds"); do
     for index in 0 1; do
         name=$([ "$index" = 0 ] && echo A || echo B)
-        run "${binaries[$index]}" >"$work/one"
+        run "${binaries[$index]}" "${flags[$index]}" >"$work/one"
         figures=$(cat "$work/one")
         echo "$name $figures" >>"$work/figures"
         printf "$format" "$name" "$round" $figures

@@ -5,19 +5,30 @@
 #   scripts/loadtest.sh --scenario rooms --rate 100000 --seconds 10 --json figures.json
 #   scripts/loadtest.sh --scenario connections --clients 19000
 #   scripts/loadtest.sh --scenario churn --seconds 10
+# The server keeps its history in a fresh store in a temporary directory (as a server does by
+# default); --memory runs it without one. Both flags are this script's, not the generator's.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 swift build -c release >&2
 bin=.build/release
 out=$(mktemp)
-trap 'kill "$server" 2>/dev/null; wait "$server" 2>/dev/null; rm -f "$out"' EXIT
+data=$(mktemp -d)
+trap 'kill "$server" 2>/dev/null; wait "$server" 2>/dev/null; rm -rf "$out" "$data"' EXIT
+store=(--data-dir "$data") args=()
+for arg in "$@"; do
+    case "$arg" in
+        --memory) store=(--memory) ;;
+        --store) store=(--data-dir "$data") ;;
+        *) args+=("$arg") ;;
+    esac
+done
 
 source scripts/load-limits.sh
-echo "loadtest: server limits raised for load: ${load_limits[*]}" >&2
-"$bin/actor-chat-server" --host 127.0.0.1 --port 0 "${load_limits[@]}" </dev/null >"$out" &
+echo "loadtest: server limits raised for load: ${load_limits[*]}; store: ${store[*]}" >&2
+"$bin/actor-chat-server" --host 127.0.0.1 --port 0 "${load_limits[@]}" "${store[@]}" </dev/null >"$out" &
 server=$!
 for _ in $(seq 100); do grep -q "listening on" "$out" && break; sleep 0.1; done
 port=$(grep -o 'listening on 127.0.0.1:[0-9]*' "$out" | cut -d: -f2)
 [ -n "$port" ] || { echo "loadtest: the server did not start" >&2; exit 1; }
 echo "loadtest: server pid $server on 127.0.0.1:$port; $(nproc) cores, $(uname -m), $(date -u +%Y-%m-%dT%H:%MZ)" >&2
-"$bin/actor-chat-cli" loadtest --host 127.0.0.1 --port "$port" --server-pid "$server" "$@"
+"$bin/actor-chat-cli" loadtest --host 127.0.0.1 --port "$port" --server-pid "$server" ${args[@]+"${args[@]}"}

@@ -29,7 +29,7 @@ cc -O2 -Wall -o "$work/fanout-floor" scripts/peers/fanout-floor.c
 # Starts a server on $port in the background ($server is its pid) and waits until it accepts.
 start() {
     case "$1" in
-        actorchat) .build/release/actor-chat-server --host 127.0.0.1 --port "$port" "${load_limits[@]}" </dev/null >"$work/log" 2>&1 & ;;
+        actorchat) .build/release/actor-chat-server --host 127.0.0.1 --port "$port" "${load_limits[@]}" --memory </dev/null >"$work/log" 2>&1 & ;;
         redis) redis-server --port "$port" --bind 127.0.0.1 --save '' --appendonly no --maxclients 20000 >"$work/log" 2>&1 & ;;
         nats) nats-server -a 127.0.0.1 -p "$port" >"$work/log" 2>&1 & ;;
         floor) "$work/fanout-floor" "$port" >"$work/log" 2>&1 & ;;

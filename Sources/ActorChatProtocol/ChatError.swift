@@ -23,6 +23,8 @@ public enum ChatError: Error, Sendable, Equatable {
     case limitExceeded(String)
     case serverFull
     case timeout(String)
+    /// The store could not keep what was asked (disk full, I/O error): nothing of it happened.
+    case unavailable(String)
 
     /// The stable code clients switch on.
     public var code: String {
@@ -50,6 +52,7 @@ public enum ChatError: Error, Sendable, Equatable {
         case .limitExceeded: "limit_exceeded"
         case .serverFull: "server_full"
         case .timeout: "timeout"
+        case .unavailable: "unavailable"
         }
     }
 
@@ -79,6 +82,7 @@ public enum ChatError: Error, Sendable, Equatable {
         case .limitExceeded(let reason): "limit exceeded: \(reason)"
         case .serverFull: "the server is full; try again later"
         case .timeout(let reason): "timed out: \(reason)"
+        case .unavailable(let reason): "unavailable: \(reason); try again later"
         }
     }
 }

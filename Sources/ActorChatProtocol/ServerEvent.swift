@@ -11,6 +11,21 @@ public struct RoomInfo: Sendable, Equatable {
     }
 }
 
+/// One message in a `history` page.
+public struct HistoryEntry: Sendable, Equatable {
+    public var seq: Int
+    public var from: String
+    public var text: String
+    public var ts: Int
+
+    public init(seq: Int, from: String, text: String, ts: Int) {
+        self.seq = seq
+        self.from = from
+        self.text = text
+        self.ts = ts
+    }
+}
+
 /// A logged-in user as told to that user.
 public struct UserInfo: Sendable, Equatable {
     public var id: Int
@@ -31,12 +46,18 @@ public enum ServerEvent: Sendable, Equatable {
     case welcome(user: UserInfo, rooms: EncodedJSON)
     case rooms(EncodedJSON)
     case roomCreated(RoomInfo)
-    case joined(room: RoomInfo, members: [String])
+    /// `seq`: the room's latest message, 0 when it has none.
+    case joined(room: RoomInfo, members: [String], seq: Int)
     case userJoined(room: String, user: String)
     case left(room: String)
     case userLeft(room: String, user: String, reason: String?)
     case members(room: String, limit: Int, members: [String])
-    case message(room: String, from: String, text: String, seq: Int, ts: Int)
+    /// `replay`: an earlier message sent again after `joined`, not a live one.
+    case message(room: String, from: String, text: String, seq: Int, ts: Int, replay: Bool = false)
+    /// Messages `from`...`to` of a resumed room were not replayed (replay limit or retention).
+    case historyGap(room: String, from: Int, to: Int)
+    /// A page of stored messages, ascending; `more`: older ones are kept.
+    case history(room: String, messages: [HistoryEntry], more: Bool)
     case sent(room: String, seq: Int)
     case dm(from: String, to: String, text: String, ts: Int)
     case roomClosed(room: String, by: String)
@@ -60,6 +81,8 @@ public enum ServerEvent: Sendable, Equatable {
         case .userLeft: "user_left"
         case .members: "members"
         case .message: "message"
+        case .historyGap: "history_gap"
+        case .history: "history"
         case .sent: "sent"
         case .dm: "dm"
         case .roomClosed: "room_closed"
@@ -99,11 +122,12 @@ public enum ServerEvent: Sendable, Equatable {
         case .roomCreated(let room):
             writer.key(literal: "room")
             writer.write(room)
-        case .joined(let room, let members):
+        case .joined(let room, let members, let seq):
             writer.key(literal: "room")
             writer.write(room)
             writer.key(literal: "members")
             writer.write(names: members)
+            writer.field("seq", seq)
         case .userJoined(let room, let user):
             writer.field("room", room)
             writer.field("user", user)
@@ -118,12 +142,35 @@ public enum ServerEvent: Sendable, Equatable {
             writer.field("limit", limit)
             writer.key(literal: "members")
             writer.write(names: members)
-        case .message(let room, let from, let text, let seq, let ts):
+        case .message(let room, let from, let text, let seq, let ts, let replay):
             writer.field("room", room)
             writer.field("from", from)
             writer.field("text", text)
             writer.field("seq", seq)
             writer.field("ts", ts)
+            if replay {
+                writer.key(literal: "replay")
+                writer.write(true)
+            }
+        case .historyGap(let room, let from, let to):
+            writer.field("room", room)
+            writer.field("from", from)
+            writer.field("to", to)
+        case .history(let room, let messages, let more):
+            writer.field("room", room)
+            writer.key(literal: "messages")
+            writer.beginArray()
+            for entry in messages {
+                writer.beginObject()
+                writer.field("seq", entry.seq)
+                writer.field("from", entry.from)
+                writer.field("text", entry.text)
+                writer.field("ts", entry.ts)
+                writer.endObject()
+            }
+            writer.endArray()
+            writer.key(literal: "more")
+            writer.write(more)
         case .sent(let room, let seq):
             writer.field("room", room)
             writer.field("seq", seq)

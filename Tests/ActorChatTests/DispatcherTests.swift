@@ -34,7 +34,7 @@ import Testing
 
     @Test func theChatDispatcherHandlesEveryDocumentedEvent() {
         #expect(Dispatcher.chat().events == [
-            "close_room", "create_room", "dm", "join", "kick", "leave", "login", "logout", "logs", "ping", "rooms", "send", "stats", "who",
+            "close_room", "create_room", "dm", "history", "join", "kick", "leave", "login", "logout", "logs", "ping", "rooms", "send", "stats", "who",
         ])
     }
 }

@@ -35,6 +35,7 @@ struct ModelRun {
             configuration.rooms.maxRoomLimit = limits.maxRoomLimit
             configuration.rooms.maxRooms = limits.maxRooms
             configuration.rooms.maxRoomsPerUser = limits.maxRoomsPerUser
+            configuration.rooms.replayLimit = limits.replayLimit
             configuration.maxTextBytes = limits.maxTextBytes
             configuration.maxLineBytes = limits.maxLineBytes
             configuration.loginLineBytes = limits.maxLineBytes

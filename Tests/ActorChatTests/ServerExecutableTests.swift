@@ -27,7 +27,7 @@ import Testing
 
     @Test func sigtermTellsClientsAndExitsZero() async throws {
         let server = try ChildProcess(
-            "actor-chat-server", ["--host", "127.0.0.1", "--port", "0", "--room", "dev:5", "--room", "lobby"],
+            "actor-chat-server", ["--host", "127.0.0.1", "--port", "0", "--memory", "--room", "dev:5", "--room", "lobby"],
             environment: ["ACTOR_CHAT_ADMIN_TOKEN": "env-token"])
         let banner = try await server.waitForOutput(containing: "listening on")
         let port = try #require(banner.split(separator: ":").last.flatMap { Int($0.prefix { $0.isNumber }) })
@@ -44,7 +44,7 @@ import Testing
     }
 
     @Test func sigintAlsoShutsDownCleanly() async throws {
-        let server = try ChildProcess("actor-chat-server", ["--host", "127.0.0.1", "--port", "0", "--log-level", "warn"])
+        let server = try ChildProcess("actor-chat-server", ["--host", "127.0.0.1", "--port", "0", "--memory", "--log-level", "warn"])
         _ = try await server.waitForOutput(containing: "listening on")
         server.signal(SIGINT)
         #expect(try await server.exitStatus() == 0)

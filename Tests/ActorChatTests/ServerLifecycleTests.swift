@@ -10,6 +10,7 @@ import Testing
         var configuration = ServerConfiguration()
         configuration.host = "127.0.0.1"
         configuration.port = 0
+        configuration.dataDirectory = nil
         return ChatServer(configuration: configuration, log: ServerLog(level: .error, echo: false))
     }
 
@@ -26,7 +27,10 @@ import Testing
         for await _ in held { break }
         let starting = Task { try await server.start() }
         try await withDeadline(.seconds(10), waitingFor: "start to wait for the rooms") {
-            while executor.queuedJobs == 0 { await Task.yield() }
+            while executor.queuedJobs == 0 {
+                try Task.checkCancellation()
+                await Task.yield()
+            }
         }
         await server.shutdown()
         release.signal()

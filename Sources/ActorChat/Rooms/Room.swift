@@ -16,13 +16,25 @@ struct Room {
     /// The members' connections, kept beside `members` so a broadcast hands the loop one list.
     private(set) var audience = BroadcastGroup()
     private var memberIDs: Set<Int> = []
-    /// The last message's sequence number; counts up from 1 per room.
-    private(set) var seq = 0
+    /// The store's id for the room (0 without a store): a room closed and created again under the
+    /// same name has a new one, so a late commit for the old room is not taken for the new.
+    let storeID: Int64
+    /// The last message's sequence number; counts up by one per message, from `firstSeq`.
+    private(set) var seq: Int
+    /// The room's first seq: 1, or past the last one of an earlier room of that name.
+    let firstSeq: Int
+    /// The newest messages, for replay.
+    private(set) var recent: MessageRing
 
-    init(name: String, limit: Int, creatorKey: String?) {
+    init(name: String, limit: Int, creatorKey: String?, storeID: Int64 = 0, firstSeq: Int = 1, replayCapacity: Int,
+         lastSeq: Int? = nil, recent: [HistoryEntry] = []) {
         self.name = name
         self.limit = limit
         self.creatorKey = creatorKey
+        self.storeID = storeID
+        self.firstSeq = firstSeq
+        seq = lastSeq ?? firstSeq - 1
+        self.recent = MessageRing(capacity: replayCapacity, messages: recent)
     }
 
     var info: RoomInfo { RoomInfo(name: name, limit: limit, count: members.count) }
@@ -43,10 +55,9 @@ struct Room {
         audience.remove(members.remove(at: index).connection)
     }
 
-    /// The next message's sequence number, or nil (and no change) when `userID` is not a member.
-    mutating func nextSeq(ifMember userID: Int) -> Int? {
-        guard contains(userID) else { return nil }
-        seq += 1
-        return seq
+    /// Records a message as sent: the room's seq moves to it and it joins the replay ring.
+    mutating func record(_ message: HistoryEntry) {
+        seq = message.seq
+        recent.append(message)
     }
 }

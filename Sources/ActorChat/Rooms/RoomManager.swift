@@ -1,5 +1,6 @@
 import ActorChatCore
 import ActorChatProtocol
+import ActorChatStore
 import Glibc
 
 /// Owns users, rooms, membership, limits and fan-out. Every change is serialised here, so a limit
@@ -11,8 +12,24 @@ public actor RoomManager {
         public var maxRoomLimit = 100_000
         public var maxRooms = 10_000
         public var maxRoomsPerUser = 100
+        /// Newest messages per room kept in memory and replayed on `join {since}`.
+        public var replayLimit = 1000
+        /// Messages kept per room; older ones are pruned.
+        public var historyLimit = 100_000
 
         public init() {}
+
+        /// How many messages a room's replay ring holds: never one that retention has dropped.
+        var replayCapacity: Int { min(replayLimit, historyLimit) }
+    }
+
+    /// What a joiner asks to be sent again after `joined`.
+    public enum Replay: Sendable, Equatable {
+        case none
+        /// The room's newest messages, at most this many.
+        case last(Int)
+        /// Every message after this seq that is still held, with a `history_gap` for the rest.
+        case since(Int)
     }
 
     struct User {
@@ -31,15 +48,20 @@ public actor RoomManager {
         public var bytesQueued = 0
     }
 
-    private let limits: Limits
-    private let executor: SessionExecutor
+    let limits: Limits
+    let executor: SessionExecutor
+    /// The durable store; nil with `--memory`, where every change is final at once.
+    var store: Store?
+    /// Without a store: the last seq of each closed room's name, so a room created again under it
+    /// goes on counting and no seq is given out twice.
+    private var retiredSeqs: [String: Int] = [:]
     private var users: [Int: User] = [:]
     private var userIDsByKey: [String: Int] = [:]
-    private var rooms: [String: Room] = [:]
+    var rooms: [String: Room] = [:]
     /// The rooms' list in name order, kept encoded: every change to a room's count is told to it.
-    private var directory = RoomDirectory()
+    var directory = RoomDirectory()
     private var nextUserID = 1
-    private var messagesIn = 0
+    var messagesIn = 0
     private var deliveriesOut = 0
 
     /// Runs on `executor`, where the server's sessions run too, so their requests enter without a thread switch.
@@ -92,8 +114,9 @@ public actor RoomManager {
         directory.encodedList
     }
 
-    /// Creates a room and tells every logged-in user. `userID` nil means the operator.
-    public func createRoom(name: String, limit: Int, by userID: Int?, replyID: JSONValue? = nil) throws(ChatError) {
+    /// Creates a room and tells every logged-in user. `userID` nil means the operator. With a store,
+    /// the creator's reply waits for the room to be durable; the others hear of it at once.
+    public func createRoom(name: String, limit: Int, by userID: Int?, replyID: JSONValue? = nil) async throws(ChatError) {
         try Names.validateRoom(name)
         guard (1...limits.maxRoomLimit).contains(limit) else {
             throw .invalidLimit("a room's limit is a whole number from 1 to \(limits.maxRoomLimit)")
@@ -102,13 +125,25 @@ public actor RoomManager {
         guard rooms[key] == nil else { throw .roomExists(name) }
         guard rooms.count < limits.maxRooms else { throw .limitExceeded("the server has \(limits.maxRooms) rooms, its maximum") }
         let creator = userID.flatMap { users[$0] }
-        let room = Room(name: name, limit: limit, creatorKey: creator?.key)
+        let firstSeq = (store?.retiredSeq(forKey: key) ?? retiredSeqs[key] ?? 0) + 1
+        let room = Room(
+            name: name, limit: limit, creatorKey: creator?.key, storeID: store?.makeRoomID() ?? 0, firstSeq: firstSeq,
+            replayCapacity: limits.replayCapacity)
         rooms[key] = room
         directory.set(room.info)
-        announce(.roomCreated(room.info), requester: creator, replyID: replyID)
+        guard let store else {
+            announce(.roomCreated(room.info), requester: creator, replyID: replyID)
+            return
+        }
+        announce(.roomCreated(room.info), requester: nil, replyID: nil, except: creator)
+        let operation = StoreOperation.createRoom(
+            id: room.storeID, name: name, key: key, limit: limit, creatorKey: creator?.key, createdAt: Self.now(), firstSeq: firstSeq)
+        try await commit(operation, in: store, .createRoom(roomKey: key, roomID: room.storeID), requester: creator?.connection, replyID: replyID)
     }
 
-    public func join(room name: String, userID: Int, replyID: JSONValue?) throws(ChatError) {
+    /// Adds the user to the room; after `joined` come the messages `replay` asks for, and only then,
+    /// through the loop's order, any live message of the room.
+    public func join(room name: String, userID: Int, replyID: JSONValue?, replay: Replay = .none) throws(ChatError) {
         var user = try user(userID)
         let key = Names.key(name)
         guard var room = rooms[key] else { throw .roomNotFound(name) }
@@ -123,7 +158,30 @@ public actor RoomManager {
         directory.set(room.info)
         user.roomKeys.insert(key)
         users[userID] = user
-        user.connection.send(ServerEvent.joined(room: room.info, members: room.memberNames).encoded(id: replyID))
+        user.connection.send(ServerEvent.joined(room: room.info, members: room.memberNames, seq: room.seq).encoded(id: replyID))
+        sendReplay(replay, of: room, to: user.connection)
+    }
+
+    private func sendReplay(_ replay: Replay, of room: Room, to connection: Connection) {
+        let messages: [HistoryEntry]
+        switch replay {
+        case .none:
+            return
+        case .last(let count):
+            messages = room.recent.last(count)
+        case .since(let seq):
+            guard seq < room.seq else { return }
+            messages = room.recent.after(seq)
+            let resumesAt = messages.first?.seq ?? room.seq + 1
+            if resumesAt > seq + 1 {
+                connection.send(ServerEvent.historyGap(room: room.name, from: seq + 1, to: resumesAt - 1).encoded())
+            }
+        }
+        for message in messages {
+            connection.send(
+                ServerEvent.message(room: room.name, from: message.from, text: message.text, seq: message.seq, ts: message.ts, replay: true)
+                    .encoded())
+        }
     }
 
     public func leave(room name: String, userID: Int, replyID: JSONValue?) throws(ChatError) {
@@ -143,20 +201,33 @@ public actor RoomManager {
         return .members(room: room.name, limit: room.limit, members: room.memberNames)
     }
 
-    /// Sends a message to every member, the sender included; `sent` follows when the request has an id.
-    public func send(text: String, to name: String, userID: Int, replyID: JSONValue?) throws(ChatError) {
+    /// Sends a message to every member, the sender included; `sent` follows when the request has an
+    /// id. With a store, both wait for the message's commit, and the store gives it its seq.
+    public func send(text: String, to name: String, userID: Int, replyID: JSONValue?) async throws(ChatError) {
         let user = try user(userID)
-        // One hash of the name per message: the room is found once and bumped in place through its index.
-        guard let index = rooms.index(forKey: Names.key(name)) else { throw .roomNotFound(name) }
-        guard let seq = rooms.values[index].nextSeq(ifMember: userID) else {
-            throw .notMember(room: rooms.values[index].name, user: nil)
-        }
+        let key = Names.key(name)
+        // One hash of the name per message: the room is found once and updated in place through its index.
+        guard let index = rooms.index(forKey: key) else { throw .roomNotFound(name) }
         let room = rooms.values[index]
+        guard room.contains(userID) else { throw .notMember(room: room.name, user: nil) }
         messagesIn += 1
-        broadcast(.message(room: room.name, from: user.info.name, text: text, seq: seq, ts: Self.now()), to: room.audience)
-        if let replyID {
-            user.connection.send(ServerEvent.sent(room: room.name, seq: seq).encoded(id: replyID))
+        let ts = Self.now()
+        guard let store else {
+            let message = HistoryEntry(seq: room.seq + 1, from: user.info.name, text: text, ts: ts)
+            rooms.values[index].record(message)
+            deliver(message, in: rooms.values[index], replyTo: user.connection, replyID: replyID)
+            return
         }
+        try await commit(
+            .append(roomID: room.storeID, from: user.info.name, text: text, ts: ts), in: store,
+            .message(roomKey: key, roomID: room.storeID, room: room.name, from: user.info.name, text: text, ts: ts),
+            requester: user.connection, replyID: replyID)
+    }
+
+    /// Broadcasts a recorded message to its room and answers its sender.
+    func deliver(_ message: HistoryEntry, in room: Room, replyTo sender: Connection?, replyID: JSONValue?) {
+        broadcast(.message(room: room.name, from: message.from, text: message.text, seq: message.seq, ts: message.ts), to: room.audience)
+        if let replyID { sender?.send(ServerEvent.sent(room: room.name, seq: message.seq).encoded(id: replyID)) }
     }
 
     public func directMessage(text: String, to name: String, userID: Int, replyID: JSONValue?) throws(ChatError) {
@@ -171,8 +242,9 @@ public actor RoomManager {
         sender.connection.send(event.encoded(id: replyID))
     }
 
-    /// Closes a room (its creator or an admin; `userID` nil means the operator) and tells every logged-in user.
-    public func closeRoom(_ name: String, by userID: Int?, replyID: JSONValue? = nil) throws(ChatError) {
+    /// Closes a room (its creator or an admin; `userID` nil means the operator) and tells every
+    /// logged-in user. With a store, the requester's reply waits for the room and its history to be deleted.
+    public func closeRoom(_ name: String, by userID: Int?, replyID: JSONValue? = nil) async throws(ChatError) {
         let requester = try userID.map { id throws(ChatError) in try user(id) }
         let key = Names.key(name)
         guard let room = rooms[key] else { throw .roomNotFound(name) }
@@ -180,7 +252,23 @@ public actor RoomManager {
         for member in room.members { users[member.userID]?.roomKeys.remove(key) }
         rooms[key] = nil
         directory.remove(named: room.name)
-        announce(.roomClosed(room: room.name, by: requester?.info.name ?? "server"), requester: requester, replyID: replyID)
+        let by = requester?.info.name ?? "server"
+        guard let store else {
+            retiredSeqs[key] = room.seq
+            announce(.roomClosed(room: room.name, by: by), requester: requester, replyID: replyID)
+            return
+        }
+        store.retire(key: key, lastSeq: room.seq)
+        announce(.roomClosed(room: room.name, by: by), requester: nil, replyID: nil, except: requester)
+        try await commit(.deleteRoom(id: room.storeID, key: key), in: store, .closeRoom(room: room.name, by: by), requester: requester?.connection, replyID: replyID)
+    }
+
+    /// Removes a room whose creation could not be stored, and tells everyone it is gone.
+    func dropUnstoredRoom(_ key: String) {
+        guard let room = rooms.removeValue(forKey: key) else { return }
+        for member in room.members { users[member.userID]?.roomKeys.remove(key) }
+        directory.remove(named: room.name)
+        announce(.roomClosed(room: room.name, by: "server"), requester: nil, replyID: nil)
     }
 
     /// Removes `target` from a room (its creator or an admin). The kicked user gets `kicked`; the
@@ -228,14 +316,16 @@ public actor RoomManager {
     }
 
     /// Encodes once and hands the loop one command for all recipients: no per-recipient work here.
-    private func broadcast(_ event: ServerEvent, to audience: BroadcastGroup) {
+    func broadcast(_ event: ServerEvent, to audience: BroadcastGroup) {
         deliveriesOut += audience.count
         audience.send(event.encoded())
     }
 
-    /// Tells every logged-in user; the requester's copy carries the request's id.
-    private func announce(_ event: ServerEvent, requester: User?, replyID: JSONValue?) {
-        let others = users.values.lazy.filter { $0.info.id != requester?.info.id }.map(\.connection)
+    /// Tells every logged-in user; the requester's copy carries the request's id. `except` is left
+    /// out (a requester whose reply waits for a commit).
+    func announce(_ event: ServerEvent, requester: User?, replyID: JSONValue?, except excluded: User? = nil) {
+        let skipped = requester?.info.id ?? excluded?.info.id
+        let others = users.values.lazy.filter { $0.info.id != skipped }.map(\.connection)
         BroadcastGroup(others).send(event.encoded())
         requester?.connection.send(event.encoded(id: replyID))
     }

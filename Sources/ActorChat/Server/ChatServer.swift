@@ -1,5 +1,6 @@
 import ActorChatCore
 import ActorChatProtocol
+import ActorChatStore
 import Glibc
 
 /// The chat server: binds, accepts, runs one `Session` task per connection, and shuts down in
@@ -9,6 +10,8 @@ public actor ChatServer {
     private let dispatcher: Dispatcher
     private var phase = Phase.idle
     private var stoppedWaiters: [CheckedContinuation<Void, Never>] = []
+    /// Closed once every session has ended, so each one's last commit is acted on first.
+    private var store: ChatStore<RoomManager.PendingWrite>?
 
     private enum Phase {
         case idle
@@ -52,7 +55,20 @@ public actor ChatServer {
 
     private func startServing() async throws -> [SocketAddress] {
         let configuration = services.configuration
+        if let directory = configuration.dataDirectory {
+            var options = StoreOptions()
+            options.sync = configuration.sync
+            options.historyLimit = configuration.rooms.historyLimit
+            options.replayLimit = configuration.rooms.replayLimit
+            let (store, rooms) = try ChatStore<RoomManager.PendingWrite>.open(directory: directory, options: options)
+            self.store = store
+            await services.rooms.restore(store, rooms: rooms)
+            services.log.log(.info, "store \(store.path): \(rooms.count) rooms")
+            guard case .starting = phase else { throw ServerError.shutDown }
+        }
         for room in configuration.initialRooms {
+            // A room the store already holds is left as it is stored.
+            guard await !services.rooms.exists(room.name) else { continue }
             let limit = room.limit ?? min(ServerConfiguration.defaultRoomLimit, configuration.rooms.maxRoomLimit)
             try await services.rooms.createRoom(name: room.name, limit: limit, by: nil)
             guard case .starting = phase else { throw ServerError.shutDown }
@@ -99,6 +115,8 @@ public actor ChatServer {
     }
 
     private func markStopped() {
+        store?.close()
+        store = nil
         phase = .stopped
         services.log.log(.info, "stopped")
         stoppedWaiters.forEach { $0.resume() }

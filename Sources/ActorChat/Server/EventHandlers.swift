@@ -1,5 +1,6 @@
 import ActorChatCore
 import ActorChatProtocol
+import ActorChatStore
 extension Dispatcher {
     /// The chat protocol: one registration per event in docs/PROTOCOL.md.
     public static func chat() -> Dispatcher {
@@ -45,8 +46,32 @@ extension Dispatcher {
         dispatcher.on("join") { request, context throws(ChatError) in
             let room = try request.params.requiredString("room")
             let user = try context.loggedInUser()
-            try await context.services.rooms.join(room: room, userID: user.id, replyID: request.id)
+            let replay = try replayRequested(request.params, limits: context.services.configuration.rooms)
+            try await context.services.rooms.join(room: room, userID: user.id, replyID: request.id, replay: replay)
             context.services.log.log(.info, "join \(room) \(user.name)")
+        }
+
+        dispatcher.on("history") { request, context throws(ChatError) in
+            let room = try request.params.requiredString("room")
+            let user = try context.loggedInUser()
+            let before = try request.params.optionalInteger("before")
+            let limit = try request.params.optionalInteger("limit") ?? 50
+            guard (1...200).contains(limit) else { throw .invalidParams("'limit' must be a whole number from 1 to 200") }
+            let (name, source) = try await context.services.rooms.historySource(
+                of: room, userID: user.id, admin: user.admin, before: before, limit: limit)
+            switch source {
+            case .memory(let messages, let more):
+                context.reply(.history(room: name, messages: messages, more: more), to: request)
+            case .stored(let store, let roomID, let oldest, let before):
+                do throws(SQLiteError) {
+                    let page = try await store.history(roomID: roomID, before: before, oldest: oldest, limit: limit)
+                    let messages = page.messages.map { HistoryEntry(seq: $0.seq, from: $0.from, text: $0.text, ts: $0.ts) }
+                    context.reply(.history(room: name, messages: messages, more: page.more), to: request)
+                } catch {
+                    context.services.log.log(.error, "history \(name): \(error)")
+                    throw .unavailable("the store could not read (\(error.message))")
+                }
+            }
         }
 
         dispatcher.on("leave") { request, context throws(ChatError) in
@@ -101,6 +126,25 @@ extension Dispatcher {
         }
 
         return dispatcher
+    }
+
+    /// What a `join` asks to be replayed: `history: N` (0 to 200, capped by the replay limit) or
+    /// `since: S`, never both.
+    private static func replayRequested(_ params: JSONObject, limits: RoomManager.Limits) throws(ChatError) -> RoomManager.Replay {
+        let history = try params.optionalInteger("history")
+        let since = try params.optionalInteger("since")
+        switch (history, since) {
+        case (nil, nil):
+            return .none
+        case (.some, .some):
+            throw .invalidParams("'history' and 'since' exclude each other")
+        case (let count?, nil):
+            guard (0...200).contains(count) else { throw .invalidParams("'history' must be a whole number from 0 to 200") }
+            return .last(min(count, limits.replayCapacity))
+        case (nil, let seq?):
+            guard seq >= 0 else { throw .invalidParams("'since' must not be negative") }
+            return .since(seq)
+        }
     }
 
     /// A login is admin when it carries the configured token; a wrong token is refused, not ignored.

@@ -1,5 +1,7 @@
 import ActorChatCore
 import ActorChatProtocol
+import ActorChatStore
+
 /// `actor-chat-server`'s flags, and how they become a `ServerConfiguration`.
 public enum ServerCommandLine {
     public static let arguments = CommandLineArguments(
@@ -27,6 +29,11 @@ public enum ServerCommandLine {
             .init("idle-timeout-seconds", value: "s", help: "Seconds after that ping before a silent client is closed (default 30)."),
             .init("max-connections", value: "n", help: "Connections at once (default: the descriptor limit less 64)."),
             .init("max-connections-per-ip", value: "n", help: "Connections at once from one IP address (default 64)."),
+            .init("data-dir", value: "dir", help: "Where the history store keeps its files (default ./actor-chat-data; created if missing)."),
+            .init("memory", help: "Keep no store: history and resume work from memory within the replay limit, and are gone at restart."),
+            .init("sync", value: "mode", help: "normal: what was accepted survives a crash of the server (default); full: also an OS crash or a power cut."),
+            .init("history-limit", value: "n", help: "Messages kept per room; older ones are pruned (default 100000; 0 keeps none)."),
+            .init("replay-limit", value: "n", help: "Newest messages per room held in memory for resume with since (default 1000)."),
             .init("log-level", value: "level", help: "debug, info, warn or error (default info)."),
         ])
 
@@ -53,6 +60,19 @@ public enum ServerCommandLine {
         configuration.idleTimeoutSeconds = try parsed.seconds("idle-timeout-seconds", in: 0.1...86400) ?? configuration.idleTimeoutSeconds
         configuration.maxConnections = try parsed.integer("max-connections", in: 1...10_000_000) ?? configuration.maxConnections
         configuration.maxConnectionsPerAddress = try parsed.integer("max-connections-per-ip", in: 1...10_000_000) ?? configuration.maxConnectionsPerAddress
+        configuration.rooms.historyLimit = try parsed.integer("history-limit", in: 0...1_000_000_000) ?? configuration.rooms.historyLimit
+        configuration.rooms.replayLimit = try parsed.integer("replay-limit", in: 0...1_000_000) ?? configuration.rooms.replayLimit
+        if parsed.flag("memory") {
+            guard parsed.value("data-dir") == nil else { throw UsageError("--memory and --data-dir exclude each other") }
+            configuration.dataDirectory = nil
+        } else if let directory = parsed.value("data-dir") {
+            guard !directory.isEmpty else { throw UsageError("--data-dir needs a directory") }
+            configuration.dataDirectory = directory
+        }
+        if let mode = parsed.value("sync") {
+            guard let sync = SyncMode(rawValue: mode) else { throw UsageError("--sync takes normal or full, not '\(mode)'") }
+            configuration.sync = sync
+        }
         if let label = parsed.value("log-level") {
             guard let level = LogLevel(label: label) else { throw UsageError("--log-level takes debug, info, warn or error, not '\(label)'") }
             configuration.logLevel = level

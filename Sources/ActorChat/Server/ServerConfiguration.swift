@@ -1,5 +1,7 @@
 import ActorChatCore
 import ActorChatProtocol
+import ActorChatStore
+
 /// Everything an operator can set. Defaults are the documented limits in docs/PROTOCOL.md.
 public struct ServerConfiguration: Sendable {
     public var host = "::"
@@ -30,6 +32,10 @@ public struct ServerConfiguration: Sendable {
     /// Connections at once; nil: the process's descriptor limit less 64 kept in reserve.
     public var maxConnections: Int?
     public var maxConnectionsPerAddress = 64
+    /// Where the store keeps its files; nil (`--memory`) runs without one, as a server that
+    /// forgets everything at restart.
+    public var dataDirectory: String? = "./actor-chat-data"
+    public var sync = SyncMode.normal
 
     public init() {}
 }

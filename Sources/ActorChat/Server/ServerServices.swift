@@ -48,6 +48,7 @@ public final class ServerServices: Sendable {
             "deliveries_out": .number(String(counters.deliveriesOut)),
             "bytes_queued": .number(String(counters.bytesQueued)),
             "disconnects": .object(byReason),
+            "store": await rooms.storeFigures(),
         ]
     }
 }

@@ -16,6 +16,8 @@ struct ProtocolModel {
         var maxTextBytes = 24
         var maxLineBytes = 512
         var adminToken = "sesame"
+        /// Small, so that resumes cross the replay limit and gaps are common.
+        var replayLimit = 3
     }
 
     struct User {
@@ -33,6 +35,8 @@ struct ProtocolModel {
         /// User name keys in join order.
         var members: [String] = []
         var seq = 0
+        /// The newest messages, at most the replay limit, oldest first: `{seq, from, text}`.
+        var recent: [JSONObject] = []
         var info: JSONValue { .object(["name": .string(name), "limit": .number(String(limit)), "count": .number(String(members.count))]) }
     }
 
@@ -63,6 +67,8 @@ struct ProtocolModel {
     private(set) var users: [String: User] = [:]
     private(set) var rooms: [String: Room] = [:]
     private var nextUserID = 1
+    /// A closed room's last seq by name key: a room made again under the name continues from it.
+    private var retired: [String: Int] = [:]
 
     init(limits: Limits, initialRooms: [(name: String, limit: Int)]) {
         self.limits = limits
@@ -153,7 +159,9 @@ struct ProtocolModel {
     }
 
     private mutating func handle(_ event: String, _ params: JSONObject, id: JSONValue?, from connection: Int, into outcome: inout Outcome) throws(Failure) {
-        let known = ["login", "ping", "logout", "rooms", "create_room", "join", "leave", "who", "send", "dm", "close_room", "kick", "logs", "stats"]
+        let known = [
+            "login", "ping", "logout", "rooms", "create_room", "join", "leave", "who", "send", "dm", "close_room", "kick", "logs", "stats", "history",
+        ]
         guard known.contains(event) else { throw Failure("unknown_event") }
         let me = user(on: connection)
         if !["login", "ping", "logout"].contains(event) && me == nil { throw Failure("not_logged_in") }
@@ -194,12 +202,19 @@ struct ProtocolModel {
             guard (1...limits.maxRoomLimit).contains(limit) else { throw Failure("invalid_limit") }
             guard rooms[Self.key(name)] == nil else { throw Failure("room_exists") }
             guard rooms.count < limits.maxRooms else { throw Failure("limit_exceeded") }
-            let room = Room(name: name, limit: limit, creatorKey: Self.key(me!.name))
+            var room = Room(name: name, limit: limit, creatorKey: Self.key(me!.name))
+            room.seq = retired[Self.key(name)] ?? 0
             rooms[Self.key(name)] = room
             announce("room_created", ["room": room.info], from: connection, id: id, into: &outcome)
         case "join":
             let me = me!
-            var room = try room(try string("room", in: params))
+            let roomName = try string("room", in: params)
+            let history = try optionalInteger("history", in: params)
+            let since = try optionalInteger("since", in: params)
+            if history != nil && since != nil { throw Failure("invalid_params") }
+            if let history, !(0...200).contains(history) { throw Failure("invalid_params") }
+            if let since, since < 0 { throw Failure("invalid_params") }
+            var room = try room(roomName)
             let myKey = Self.key(me.name)
             guard !room.members.contains(myKey) else { throw Failure("already_member") }
             guard room.members.count < room.limit else {
@@ -211,7 +226,28 @@ struct ProtocolModel {
             for member in room.members { outcome.add(users[member]!.connection, "user_joined", ["room": .string(room.name), "user": .string(me.name)]) }
             room.members.append(myKey)
             rooms[Self.key(room.name)] = room
-            outcome.add(connection, "joined", ["room": room.info, "members": .array(room.members.map { .string(users[$0]!.name) })], id: id)
+            outcome.add(
+                connection, "joined",
+                ["room": room.info, "members": .array(room.members.map { .string(users[$0]!.name) }), "seq": .number(String(room.seq))], id: id)
+            var replayed: [JSONObject] = []
+            if let history {
+                replayed = Array(room.recent.suffix(history))
+            } else if let since, since < room.seq {
+                replayed = room.recent.filter { ($0["seq"]?.integer ?? 0) > since }
+                let resumesAt = replayed.first?["seq"]?.integer ?? room.seq + 1
+                if resumesAt > since + 1 {
+                    outcome.add(
+                        connection, "history_gap",
+                        ["room": .string(room.name), "from": .number(String(since + 1)), "to": .number(String(resumesAt - 1))])
+                }
+            }
+            for message in replayed {
+                var params = message
+                params["room"] = .string(room.name)
+                params["ts"] = .number("0")
+                params["replay"] = .bool(true)
+                outcome.add(connection, "message", params)
+            }
         case "leave":
             let me = me!
             var room = try room(try string("room", in: params))
@@ -230,12 +266,28 @@ struct ProtocolModel {
             var room = try room(name)
             guard room.members.contains(Self.key(me!.name)) else { throw Failure("not_member") }
             room.seq += 1
+            room.recent.append(["seq": .number(String(room.seq)), "from": .string(me!.name), "text": .string(text)])
+            if room.recent.count > limits.replayLimit { room.recent.removeFirst() }
             rooms[Self.key(room.name)] = room
             let message: JSONObject = [
                 "room": .string(room.name), "from": .string(me!.name), "text": .string(text), "seq": .number(String(room.seq)), "ts": .number("0"),
             ]
             for member in room.members { outcome.add(users[member]!.connection, "message", message) }
             if let id { outcome.add(connection, "sent", ["room": .string(room.name), "seq": .number(String(room.seq))], id: id) }
+        case "history":
+            let name = try string("room", in: params)
+            let before = try optionalInteger("before", in: params)
+            let limit = try optionalInteger("limit", in: params) ?? 50
+            guard (1...200).contains(limit) else { throw Failure("invalid_params") }
+            let room = try room(name)
+            guard me!.admin || room.members.contains(Self.key(me!.name)) else { throw Failure("not_member") }
+            let older = room.recent.filter { ($0["seq"]?.integer ?? 0) < min(before ?? Int.max, room.seq + 1) }
+            let page = older.suffix(limit).map { message -> JSONValue in
+                var entry = message
+                entry["ts"] = .number("0")
+                return .object(entry)
+            }
+            outcome.add(connection, "history", ["room": .string(room.name), "messages": .array(Array(page)), "more": .bool(older.count > limit)], id: id)
         case "dm":
             let to = try string("to", in: params)
             let text = try self.text(in: params)
@@ -247,6 +299,7 @@ struct ProtocolModel {
             let room = try room(try string("room", in: params))
             try authorize(me!, toModerate: room)
             rooms[Self.key(room.name)] = nil
+            retired[Self.key(room.name)] = room.seq
             announce("room_closed", ["room": .string(room.name), "by": .string(me!.name)], from: connection, id: id, into: &outcome)
         case "kick":
             let roomName = try string("room", in: params)
@@ -290,6 +343,15 @@ struct ProtocolModel {
         return value
     }
 
+    private func optionalInteger(_ key: String, in params: JSONObject) throws(Failure) -> Int? {
+        switch params[key] {
+        case nil, .null?: return nil
+        case let value?:
+            guard let number = value.integer else { throw Failure("invalid_params") }
+            return number
+        }
+    }
+
     private func text(in params: JSONObject) throws(Failure) -> String {
         let text = try string("text", in: params)
         guard !text.isEmpty, text.utf8.count <= limits.maxTextBytes,
@@ -331,6 +393,13 @@ struct ProtocolModel {
 func canonical(_ frame: ServerFrame) -> String {
     var params = frame.params
     if params["ts"] != nil { params["ts"] = params["ts"]?.integer.map { _ in .string("<ts>") } ?? .string("<bad ts>") }
+    if frame.event == "history", case .array(let messages)? = params["messages"] {
+        params["messages"] = .array(messages.map { message in
+            guard case .object(var entry) = message else { return message }
+            entry["ts"] = entry["ts"]?.integer.map { _ in .string("<ts>") } ?? .string("<bad ts>")
+            return .object(entry)
+        })
+    }
     if frame.event == "error" { params["message"] = (params["message"]?.string?.isEmpty == false) ? nil : .string("<no message>") }
     if frame.event == "logs" || frame.event == "stats" { params = [:] }
     let id = frame.id.map { " id=\(canonical($0))" } ?? ""

@@ -67,12 +67,26 @@ struct RandomRequests {
         let existing = model.roomNames
         let mine = model.roomNames(of: connection)
         switch Int.random(in: 0..<100, using: &random) {
-        case 0..<18: return request(connection, "join", ["room": room(preferring: existing)])
+        case 0..<18:
+            var params: JSONObject = ["room": room(preferring: existing)]
+            switch Int.random(in: 0..<10, using: &random) {
+            case 0..<3: params["since"] = .number(String(Int.random(in: 0...12, using: &random)))
+            case 3..<5: params["history"] = .number(String(Int.random(in: 0...5, using: &random)))
+            case 5: params["since"] = .number("-1")
+            case 6: (params["since"], params["history"]) = (.number("1"), .number("1"))
+            default: break
+            }
+            return request(connection, "join", params)
         case 18..<36: return request(connection, "send", ["room": room(preferring: mine), "text": text()], withID: !chance(0.15))
         case 36..<44: return request(connection, "leave", ["room": room(preferring: mine)])
         case 44..<52: return request(connection, "dm", ["to": userName(), "text": text()])
         case 52..<62: return request(connection, "create_room", ["room": room(), "limit": limit()])
-        case 62..<66: return request(connection, "who", ["room": room(preferring: existing)])
+        case 62..<64: return request(connection, "who", ["room": room(preferring: existing)])
+        case 64..<66:
+            var params: JSONObject = ["room": room(preferring: mine)]
+            if chance(0.4) { params["before"] = .number(String(Int.random(in: 0...12, using: &random))) }
+            if chance(0.4) { params["limit"] = .number(String(Int.random(in: 0...4, using: &random))) }
+            return request(connection, "history", params)
         case 66..<69: return request(connection, "rooms", [:])
         case 69..<73: return request(connection, "close_room", ["room": room(preferring: mine)])
         case 73..<80:

@@ -13,8 +13,10 @@ struct ServerProcess {
     let port: Int
 
     /// Starts the server on 127.0.0.1 and a free port; `ulimit` sets its descriptor limit first.
+    /// Without `--data-dir` among `arguments` it keeps no store.
     static func start(_ arguments: [String] = [], ulimit: Int? = nil) async throws -> ServerProcess {
-        let base = ["--host", "127.0.0.1", "--port", "0", "--admin-token", "sesame"] + arguments
+        let store = arguments.contains("--data-dir") ? [] : ["--memory"]
+        let base = ["--host", "127.0.0.1", "--port", "0", "--admin-token", "sesame"] + store + arguments
         let child: ChildProcess
         if let ulimit {
             let binary = ChildProcess.buildDirectory.appendingPathComponent("actor-chat-server").path

@@ -17,6 +17,7 @@ struct TestServer {
         configuration.host = "127.0.0.1"
         configuration.port = 0
         configuration.adminToken = "sesame"
+        configuration.dataDirectory = nil
         configure(&configuration)
         let log = ServerLog(level: .debug, echo: false)
         let server = ChatServer(configuration: configuration, log: log)

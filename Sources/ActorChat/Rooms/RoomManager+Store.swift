@@ -1,0 +1,131 @@
+import ActorChatCore
+import ActorChatProtocol
+import ActorChatStore
+import Foundation
+
+/// The rooms and the durable store: restoring at start, handing changes to the store's writer,
+/// and acting on its commits in order. The `RoomManager` never waits on the disk: a request that
+/// needs a commit suspends its session, and the writer's outcome resumes it.
+extension RoomManager {
+    typealias Store = ChatStore<PendingWrite>
+
+    /// What a commit owes the request that caused it.
+    struct PendingWrite: Sendable {
+        enum Kind: Sendable {
+            case message(roomKey: String, roomID: Int64, room: String, from: String, text: String, ts: Int)
+            case createRoom(roomKey: String, roomID: Int64)
+            case closeRoom(room: String, by: String)
+        }
+
+        let kind: Kind
+        let requester: Connection?
+        let replyID: JSONValue?
+        let waiter: CheckedContinuation<Result<Void, ChatError>, Never>
+    }
+
+    /// Where a `history` page comes from.
+    enum HistorySource: Sendable {
+        /// Without a store: from the room's replay ring.
+        case memory(messages: [HistoryEntry], more: Bool)
+        /// From the store's reader, off this thread: seqs in `oldest..<before`.
+        case stored(ChatStore<PendingWrite>, roomID: Int64, oldest: Int, before: Int)
+    }
+
+    /// Takes over `store` and the rooms it holds, and starts acting on its commits.
+    func restore(_ store: ChatStore<PendingWrite>, rooms stored: [StoredRoom]) {
+        self.store = store
+        for room in stored {
+            let recent = room.recent.map { HistoryEntry(seq: $0.seq, from: $0.from, text: $0.text, ts: $0.ts) }
+            let firstSeq = min(room.lastSeq + 1, recent.first?.seq ?? room.lastSeq + 1)
+            let restored = Room(
+                name: room.name, limit: room.limit, creatorKey: room.creatorKey, storeID: room.id, firstSeq: firstSeq,
+                replayCapacity: limits.replayCapacity, lastSeq: room.lastSeq, recent: recent)
+            rooms[Names.key(room.name)] = restored
+            directory.set(restored.info)
+        }
+        Task(executorPreference: executor) {
+            for await results in store.results { await self.didCommit(results) }
+        }
+    }
+
+    func exists(_ name: String) -> Bool {
+        rooms[Names.key(name)] != nil
+    }
+
+    /// Hands `operation` to the writer and suspends the caller until its commit has been acted on.
+    func commit(
+        _ operation: StoreOperation, in store: ChatStore<PendingWrite>, _ kind: PendingWrite.Kind, requester: Connection?,
+        replyID: JSONValue?
+    ) async throws(ChatError) {
+        let outcome = await withCheckedContinuation { continuation in
+            store.submit(operation, token: PendingWrite(kind: kind, requester: requester, replyID: replyID, waiter: continuation))
+        }
+        try outcome.get()
+    }
+
+    /// Acts on one commit's outcomes in submission order: broadcasts and replies go out only now,
+    /// so whatever a client has seen is on disk, and every session waiting on them carries on.
+    func didCommit(_ results: [StoreResult<PendingWrite>]) {
+        for result in results {
+            let write = result.token
+            switch (write.kind, result.outcome) {
+            case (.message(let key, let roomID, let name, let from, let text, let ts), .stored(let seq?)):
+                let message = HistoryEntry(seq: seq, from: from, text: text, ts: ts)
+                if let index = rooms.index(forKey: key), rooms.values[index].storeID == roomID {
+                    rooms.values[index].record(message)
+                    deliver(message, in: rooms.values[index], replyTo: write.requester, replyID: write.replyID)
+                } else if let replyID = write.replyID {
+                    // Closed while its message was being stored: the sender is still answered.
+                    write.requester?.send(ServerEvent.sent(room: name, seq: seq).encoded(id: replyID))
+                }
+                write.waiter.resume(returning: .success(()))
+            case (.message(_, _, let name, _, _, _), .roomGone), (.message(_, _, let name, _, _, _), .stored(nil)):
+                write.waiter.resume(returning: .failure(.roomNotFound(name)))
+            case (.createRoom(let key, let roomID), .stored):
+                if let room = rooms[key], room.storeID == roomID {
+                    write.requester?.send(ServerEvent.roomCreated(room.info).encoded(id: write.replyID))
+                }
+                write.waiter.resume(returning: .success(()))
+            case (.closeRoom(let name, let by), .stored), (.closeRoom(let name, let by), .roomGone):
+                write.requester?.send(ServerEvent.roomClosed(room: name, by: by).encoded(id: write.replyID))
+                write.waiter.resume(returning: .success(()))
+            case (.createRoom(let key, let roomID), .failed), (.createRoom(let key, let roomID), .roomGone):
+                // Not durable, so not kept: whoever heard of the room hears it is gone.
+                if rooms[key]?.storeID == roomID { dropUnstoredRoom(key) }
+                write.waiter.resume(returning: .failure(.unavailable(Self.reason(result.outcome))))
+            case (_, .failed):
+                write.waiter.resume(returning: .failure(.unavailable(Self.reason(result.outcome))))
+            }
+        }
+    }
+
+    private static func reason(_ outcome: StoreOutcome) -> String {
+        if case .failed(let error) = outcome { return "the store could not write (\(error.message))" }
+        return "the store could not write"
+    }
+
+    /// Where a member (or an admin) reads a room's history from.
+    func historySource(of name: String, userID: Int, admin: Bool, before: Int?, limit: Int) throws(ChatError) -> (room: String, source: HistorySource) {
+        guard let room = rooms[Names.key(name)] else { throw .roomNotFound(name) }
+        guard admin || room.contains(userID) else { throw .notMember(room: room.name, user: nil) }
+        let before = min(before ?? Int.max, room.seq + 1)
+        guard let store else {
+            let page = room.recent.page(before: before, limit: limit)
+            return (room.name, .memory(messages: page.messages, more: page.more))
+        }
+        let oldest = max(room.firstSeq, room.seq - limits.historyLimit + 1)
+        return (room.name, .stored(store, roomID: room.storeID, oldest: oldest, before: before))
+    }
+
+    /// The store's figures for `stats`; null without a store.
+    func storeFigures() async -> JSONValue {
+        guard let store else { return .null }
+        let figures = await store.statistics()
+        func number(_ value: Int) -> JSONValue { .number(String(value)) }
+        return .object([
+            "path": .string(figures.path), "bytes": number(figures.bytes), "rows": number(figures.rows),
+            "commits": number(figures.commits), "mean_batch": .number(String(format: "%.2f", figures.meanBatch)),
+            "largest_batch": number(figures.largestBatch), "p99_commit_us": number(figures.p99CommitMicros),
+        ])
+    }
+}

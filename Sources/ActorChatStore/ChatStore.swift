@@ -1,0 +1,167 @@
+import ActorChatCore
+import Foundation
+import Synchronization
+
+/// The durable history: rooms and messages in SQLite (WAL) under a data directory, written by a
+/// thread of its own with group commit and read by another. Submitters never wait for the disk:
+/// outcomes arrive on `results`, in submission order, once their commit is done.
+public final class ChatStore<Token: Sendable>: Sendable {
+    public static var fileName: String { "actor-chat.sqlite3" }
+    public let path: String
+    /// Each commit's outcomes, in submission order. One consumer.
+    public let results: AsyncStream<[StoreResult<Token>]>
+    private let writer: StoreWriter<Token>
+    private let reader: StoreReader
+    private let lock: StoreLock
+    private let nextRoomID: Atomic<Int64>
+    private let retired: Mutex<[String: Int]>
+
+    /// Opens (creating if missing) the store in `directory`, takes its lock, migrates it, and
+    /// returns it with the rooms it holds. Refuses a locked, unreadable or newer store.
+    public static func open(directory: String, options: StoreOptions) throws(StoreError) -> (ChatStore, [StoredRoom]) {
+        do {
+            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        } catch {
+            throw .cannotCreate(path: directory, reason: (error as NSError).localizedDescription)
+        }
+        let lock = try StoreLock(directory: directory)
+        let path = directory + "/" + fileName
+        let writing: SQLiteDatabase
+        let reading: SQLiteDatabase
+        let rooms: [StoredRoom]
+        let retired: [String: Int]
+        do throws(SQLiteError) {
+            writing = try SQLiteDatabase(path: path, create: true)
+            try writing.execute("PRAGMA journal_mode = WAL")
+            try writing.execute("PRAGMA synchronous = \(options.sync == .full ? "FULL" : "NORMAL")")
+            try writing.execute("PRAGMA busy_timeout = 5000")
+        } catch {
+            throw .unreadable(error)
+        }
+        try StoreSchema.migrate(writing)
+        do throws(SQLiteError) {
+            rooms = try loadRooms(writing, options: options)
+            retired = try loadRetired(writing)
+            reading = try SQLiteDatabase(path: path, readOnly: true)
+            try reading.execute("PRAGMA busy_timeout = 5000")
+        } catch {
+            throw .unreadable(error)
+        }
+        var state = WriterState()
+        for room in rooms {
+            state.lastSeq[room.id] = room.lastSeq
+            state.prunedBelow[room.id] = max(1, room.lastSeq - options.historyLimit + 1)
+        }
+        let store = ChatStore(
+            path: path, lock: lock, writing: writing, reading: reading, state: state, historyLimit: options.historyLimit,
+            nextRoomID: (rooms.map(\.id).max() ?? 0) + 1, retired: retired)
+        return (store, rooms)
+    }
+
+    private init(
+        path: String, lock: StoreLock, writing: sending SQLiteDatabase, reading: sending SQLiteDatabase, state: WriterState, historyLimit: Int,
+        nextRoomID: Int64, retired: [String: Int]
+    ) {
+        self.path = path
+        self.lock = lock
+        let (results, continuation) = AsyncStream.makeStream(of: [StoreResult<Token>].self)
+        self.results = results
+        writer = StoreWriter(database: writing, state: state, historyLimit: historyLimit, results: continuation)
+        reader = StoreReader(database: reading)
+        self.nextRoomID = Atomic(nextRoomID)
+        self.retired = Mutex(retired)
+    }
+
+    /// A new room's id; ids are never reused within a store.
+    public func makeRoomID() -> Int64 {
+        nextRoomID.wrappingAdd(1, ordering: .relaxed).oldValue
+    }
+
+    /// The last seq a room of this name had before it was closed (0: none), so a room created
+    /// again under the name goes on from there.
+    public func retiredSeq(forKey key: String) -> Int {
+        retired.withLock { $0[key] ?? 0 }
+    }
+
+    /// Queues `operation`; its outcome comes on `results` with `token`.
+    public func submit(_ operation: StoreOperation, token: Token) {
+        writer.submit(operation, token: token)
+    }
+
+    /// Records that a closed room's name ended at `lastSeq` (for `retiredSeq`).
+    public func retire(key: String, lastSeq: Int) {
+        retired.withLock { $0[key] = max($0[key] ?? 0, lastSeq) }
+    }
+
+    /// Up to `limit` messages of a room with `seq` in `oldest..<before`, ascending, and whether
+    /// older ones are kept.
+    public func history(roomID: Int64, before: Int, oldest: Int, limit: Int) async throws(SQLiteError) -> (messages: [StoredMessage], more: Bool) {
+        try await reader.perform { database throws(SQLiteError) in
+            let statement = try SQLiteStatement(
+                "SELECT seq, sender, text, ts FROM messages WHERE room_id = ? AND seq < ? AND seq >= ? ORDER BY seq DESC LIMIT ?", in: database)
+            try statement.bind([.integer(roomID), .integer(Int64(before)), .integer(Int64(oldest)), .integer(Int64(limit + 1))])
+            var messages: [StoredMessage] = []
+            while try statement.step() {
+                messages.append(StoredMessage(
+                    seq: Int(statement.integer(0)), from: statement.text(1), text: statement.text(2), ts: Int(statement.integer(3))))
+            }
+            let more = messages.count > limit
+            if more { messages.removeLast() }
+            return (messages.reversed(), more)
+        }
+    }
+
+    public func statistics() async -> StoreStatistics {
+        var figures = writer.statistics.withLock { $0 }
+        let counted = try? await reader.perform { database throws(SQLiteError) in
+            (try database.integer("SELECT count(*) FROM messages"), try database.integer("PRAGMA page_count") * database.integer("PRAGMA page_size"))
+        }
+        figures.rows = Int(counted?.0 ?? 0)
+        figures.bytes = Int(counted?.1 ?? 0)
+        let wal = (try? FileManager.default.attributesOfItem(atPath: path + "-wal")[.size] as? Int) ?? 0
+        figures.bytes += wal
+        return figures
+    }
+
+    /// Commits what is queued and stops the store's threads.
+    public func close() {
+        writer.close()
+        reader.close()
+    }
+
+    private static func loadRooms(_ database: SQLiteDatabase, options: StoreOptions) throws(SQLiteError) -> [StoredRoom] {
+        let rooms = try SQLiteStatement(
+            "SELECT id, name, max_members, creator_key, created_at, first_seq, (SELECT max(seq) FROM messages WHERE room_id = rooms.id) FROM rooms ORDER BY id",
+            in: database)
+        let recent = try SQLiteStatement(
+            "SELECT seq, sender, text, ts FROM messages WHERE room_id = ? AND seq >= ? ORDER BY seq DESC LIMIT ?", in: database)
+        try rooms.bind([])
+        var loaded: [StoredRoom] = []
+        while try rooms.step() {
+            let id = rooms.integer(0)
+            let firstSeq = Int(rooms.integer(5))
+            let lastSeq = rooms.isNull(6) ? firstSeq - 1 : Int(rooms.integer(6))
+            let keep = min(options.replayLimit, options.historyLimit)
+            var messages: [StoredMessage] = []
+            if keep > 0 && lastSeq >= firstSeq {
+                try recent.bind([.integer(id), .integer(Int64(max(firstSeq, lastSeq - options.historyLimit + 1))), .integer(Int64(keep))])
+                while try recent.step() {
+                    messages.append(StoredMessage(
+                        seq: Int(recent.integer(0)), from: recent.text(1), text: recent.text(2), ts: Int(recent.integer(3))))
+                }
+            }
+            loaded.append(StoredRoom(
+                id: id, name: rooms.text(1), limit: Int(rooms.integer(2)), creatorKey: rooms.isNull(3) ? nil : rooms.text(3),
+                createdAt: Int(rooms.integer(4)), lastSeq: lastSeq, recent: messages.reversed()))
+        }
+        return loaded
+    }
+
+    private static func loadRetired(_ database: SQLiteDatabase) throws(SQLiteError) -> [String: Int] {
+        let statement = try SQLiteStatement("SELECT name_key, last_seq FROM retired_names", in: database)
+        try statement.bind([])
+        var retired: [String: Int] = [:]
+        while try statement.step() { retired[statement.text(0)] = Int(statement.integer(1)) }
+        return retired
+    }
+}

@@ -1,0 +1,24 @@
+import Glibc
+
+/// An exclusive lock on a data directory for the life of the process: a second server on the same
+/// directory is refused at start instead of writing beside the first.
+final class StoreLock: Sendable {
+    private let fd: Int32
+
+    init(directory: String) throws(StoreError) {
+        let path = directory + "/actor-chat.lock"
+        let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { throw .cannotCreate(path: path, reason: String(cString: strerror(errno))) }
+        guard flock(fd, LOCK_EX | LOCK_NB) == 0 else {
+            let code = errno
+            close(fd)
+            if code == EWOULDBLOCK { throw .locked(path: path) }
+            throw .cannotCreate(path: path, reason: String(cString: strerror(code)))
+        }
+        self.fd = fd
+    }
+
+    deinit {
+        close(fd)
+    }
+}

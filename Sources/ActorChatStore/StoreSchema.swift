@@ -1,0 +1,58 @@
+/// The store's schema, versioned with `PRAGMA user_version`: each migration takes the file from
+/// version N to N+1, inside the transaction that records the new version.
+enum StoreSchema {
+    static let migrations: [String] = [
+        // 1: rooms, messages clustered by (room, seq), and the last seq of closed rooms' names,
+        // so a room closed and created again goes on counting and no seq is used twice.
+        """
+        CREATE TABLE rooms (
+            id INTEGER PRIMARY KEY,
+            name TEXT NOT NULL,
+            name_key TEXT NOT NULL UNIQUE,
+            max_members INTEGER NOT NULL,
+            creator_key TEXT,
+            created_at INTEGER NOT NULL,
+            first_seq INTEGER NOT NULL
+        );
+        CREATE TABLE messages (
+            room_id INTEGER NOT NULL,
+            seq INTEGER NOT NULL,
+            sender TEXT NOT NULL,
+            text TEXT NOT NULL,
+            ts INTEGER NOT NULL,
+            PRIMARY KEY (room_id, seq)
+        ) WITHOUT ROWID;
+        CREATE TABLE retired_names (
+            name_key TEXT PRIMARY KEY,
+            last_seq INTEGER NOT NULL
+        ) WITHOUT ROWID;
+        """
+    ]
+
+    static var version: Int { migrations.count }
+
+    /// Brings the file to the current version; refuses one written by a newer server.
+    static func migrate(_ database: SQLiteDatabase) throws(StoreError) {
+        do {
+            let current = Int(try database.integer("PRAGMA user_version"))
+            guard current <= version else { throw StoreError.newerSchema(path: database.path, version: current, supported: version) }
+            for next in current..<version {
+                try database.execute("BEGIN IMMEDIATE")
+                do {
+                    try database.execute(migrations[next])
+                    try database.execute("PRAGMA user_version = \(next + 1)")
+                    try database.execute("COMMIT")
+                } catch {
+                    try? database.execute("ROLLBACK")
+                    throw error
+                }
+            }
+        } catch let error as StoreError {
+            throw error
+        } catch let error as SQLiteError {
+            throw .unreadable(error)
+        } catch {
+            throw .unreadable(SQLiteError(code: -1, message: "\(error)", path: database.path))
+        }
+    }
+}

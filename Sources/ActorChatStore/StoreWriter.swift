@@ -1,0 +1,90 @@
+import ActorChatCore
+import Dispatch
+import Foundation
+import Synchronization
+
+/// The store's one writing thread. Operations queue up while a commit runs, and the next commit
+/// takes them all in one transaction (group commit): the more that arrive, the fewer commits per
+/// operation. Nothing on the sessions' thread or the event loop ever waits for it; outcomes go
+/// out, in submission order, on `results`.
+final class StoreWriter<Token: Sendable>: Sendable {
+    private struct Queue {
+        var operations: [(StoreOperation, Token)] = []
+        var sleeping = false
+        var closed = false
+    }
+
+    private let queue = Mutex(Queue())
+    private let wakeup = DispatchSemaphore(value: 0)
+    private let finished = DispatchSemaphore(value: 0)
+    private let results: AsyncStream<[StoreResult<Token>]>.Continuation
+    let statistics: Mutex<StoreStatistics>
+
+    /// Takes over `database` (used only on the writer's thread from here on).
+    init(database: sending SQLiteDatabase, state: WriterState, historyLimit: Int, results: AsyncStream<[StoreResult<Token>]>.Continuation) {
+        self.results = results
+        statistics = Mutex(StoreStatistics())
+        statistics.withLock { $0.path = database.path }
+        // The session is handed to the thread and touched nowhere else.
+        let handoff = Mutex(Optional(WriterSession(database: database, state: state, historyLimit: historyLimit)))
+        Thread { [self] in
+            Thread.nameCurrent("chat-store")
+            guard let session = handoff.withLock({ $0.take() }) else { return }
+            run(session)
+        }.start()
+    }
+
+    func submit(_ operation: StoreOperation, token: Token) {
+        let wake = queue.withLock { queue -> Bool in
+            queue.operations.append((operation, token))
+            defer { queue.sleeping = false }
+            return queue.sleeping
+        }
+        if wake { wakeup.signal() }
+    }
+
+    /// Commits what is queued, then stops the thread and returns.
+    func close() {
+        let wake = queue.withLock { queue -> Bool in
+            queue.closed = true
+            defer { queue.sleeping = false }
+            return queue.sleeping
+        }
+        if wake { wakeup.signal() }
+        finished.wait()
+    }
+
+    private func run(_ session: WriterSession) {
+        var batch: [(StoreOperation, Token)] = []
+        var commitMicros: [Int] = []
+        while true {
+            let closed = queue.withLock { queue -> Bool in
+                swap(&queue.operations, &batch)
+                if batch.isEmpty && !queue.closed { queue.sleeping = true }
+                return queue.closed
+            }
+            if batch.isEmpty {
+                if closed { break }
+                wakeup.wait()
+                continue
+            }
+            let started = monotonicNanos()
+            let outcomes = session.commit(batch.map(\.0))
+            let micros = Int((monotonicNanos() - started) / 1000)
+            results.yield(zip(batch, outcomes).map { StoreResult(token: $0.0.1, outcome: $0.1) })
+            commitMicros.append(micros)
+            if commitMicros.count > 4096 { commitMicros.removeFirst(2048) }
+            let size = batch.count
+            statistics.withLock { figures in
+                figures.meanBatch = (figures.meanBatch * Double(figures.commits) + Double(size)) / Double(figures.commits + 1)
+                figures.commits += 1
+                figures.largestBatch = max(figures.largestBatch, size)
+                figures.p99CommitMicros = commitMicros.sorted()[commitMicros.count * 99 / 100]
+            }
+            batch.removeAll(keepingCapacity: true)
+            session.pruneIfDue()
+        }
+        results.finish()
+        finished.signal()
+    }
+}

@@ -1,0 +1,115 @@
+/// What the writer's thread knows between commits: the committed rooms and their last seqs.
+struct WriterState: Sendable {
+    var lastSeq: [Int64: Int] = [:]
+    /// The oldest seq each room may still keep on disk (pruning deletes below it).
+    var prunedBelow: [Int64: Int] = [:]
+}
+
+/// The writer thread's SQLite connection and statements. Only the writer's thread uses it.
+final class WriterSession {
+    private let database: SQLiteDatabase
+    private var state: WriterState
+    private let historyLimit: Int
+    /// Rooms whose history has grown past the limit by enough to be worth a delete.
+    private var overLimit: Set<Int64> = []
+    private let insertRoom: SQLiteStatement
+    private let deleteRoom: SQLiteStatement
+    private let deleteMessages: SQLiteStatement
+    private let retireName: SQLiteStatement
+    private let insertMessage: SQLiteStatement
+    private let pruneMessages: SQLiteStatement
+
+    init(database: SQLiteDatabase, state: WriterState, historyLimit: Int) {
+        self.database = database
+        self.state = state
+        self.historyLimit = historyLimit
+        // The statements are fixed and the schema is in place: a failure here is a bug, not a condition.
+        do {
+            insertRoom = try SQLiteStatement(
+                "INSERT INTO rooms (id, name, name_key, max_members, creator_key, created_at, first_seq) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                in: database)
+            deleteRoom = try SQLiteStatement("DELETE FROM rooms WHERE id = ?", in: database)
+            deleteMessages = try SQLiteStatement("DELETE FROM messages WHERE room_id = ?", in: database)
+            retireName = try SQLiteStatement("INSERT OR REPLACE INTO retired_names (name_key, last_seq) VALUES (?, ?)", in: database)
+            insertMessage = try SQLiteStatement("INSERT INTO messages (room_id, seq, sender, text, ts) VALUES (?, ?, ?, ?, ?)", in: database)
+            pruneMessages = try SQLiteStatement("DELETE FROM messages WHERE room_id = ? AND seq < ?", in: database)
+        } catch {
+            fatalError("the store's statements do not prepare: \(error)")
+        }
+    }
+
+    /// Runs `operations` in one transaction and returns each one's outcome. On failure nothing
+    /// of it is stored and the committed state is as before, so no seq is given out twice.
+    func commit(_ operations: [StoreOperation]) -> [StoreOutcome] {
+        var next = state
+        var outcomes: [StoreOutcome] = []
+        outcomes.reserveCapacity(operations.count)
+        do throws(SQLiteError) {
+            try database.execute("BEGIN IMMEDIATE")
+            for operation in operations {
+                outcomes.append(try apply(operation, to: &next))
+            }
+            try database.execute("COMMIT")
+            state = next
+            return outcomes
+        } catch {
+            try? database.execute("ROLLBACK")
+            return operations.map { _ in .failed(error) }
+        }
+    }
+
+    private func apply(_ operation: StoreOperation, to next: inout WriterState) throws(SQLiteError) -> StoreOutcome {
+        switch operation {
+        case .createRoom(let id, let name, let key, let limit, let creatorKey, let createdAt, let firstSeq):
+            try insertRoom.run([
+                .integer(id), .text(name), .text(key), .integer(Int64(limit)), creatorKey.map { .text($0) } ?? .null,
+                .integer(Int64(createdAt)), .integer(Int64(firstSeq)),
+            ])
+            next.lastSeq[id] = firstSeq - 1
+            next.prunedBelow[id] = firstSeq
+            return .stored(seq: nil)
+        case .deleteRoom(let id, let key):
+            guard let last = next.lastSeq.removeValue(forKey: id) else { return .roomGone }
+            next.prunedBelow[id] = nil
+            try deleteMessages.run([.integer(id)])
+            try deleteRoom.run([.integer(id)])
+            try retireName.run([.text(key), .integer(Int64(last))])
+            overLimit.remove(id)
+            return .stored(seq: nil)
+        case .append(let roomID, let from, let text, let ts):
+            guard let last = next.lastSeq[roomID] else { return .roomGone }
+            let seq = last + 1
+            try insertMessage.run([.integer(roomID), .integer(Int64(seq)), .text(from), .text(text), .integer(Int64(ts))])
+            next.lastSeq[roomID] = seq
+            if seq - (next.prunedBelow[roomID] ?? 1) + 1 > historyLimit + Self.pruneSlack(historyLimit) { overLimit.insert(roomID) }
+            return .stored(seq: seq)
+        }
+    }
+
+    /// Deletes what the rooms over the history limit no longer keep, in a transaction of its own.
+    /// A failure leaves them for the next time.
+    func pruneIfDue() {
+        guard !overLimit.isEmpty else { return }
+        let rooms = overLimit
+        do {
+            try database.execute("BEGIN IMMEDIATE")
+            var pruned = state.prunedBelow
+            for room in rooms {
+                guard let last = state.lastSeq[room] else { continue }
+                let keepFrom = last - historyLimit + 1
+                try pruneMessages.run([.integer(room), .integer(Int64(keepFrom))])
+                pruned[room] = keepFrom
+            }
+            try database.execute("COMMIT")
+            state.prunedBelow = pruned
+            overLimit.removeAll()
+        } catch {
+            try? database.execute("ROLLBACK")
+        }
+    }
+
+    /// Pruning waits until a room is this far over its limit, so a delete is a batch, not a row per message.
+    static func pruneSlack(_ limit: Int) -> Int {
+        max(64, limit / 16)
+    }
+}
