@@ -19,7 +19,8 @@ let package = Package(
         .target(name: "ActorChat", dependencies: ["ActorChatCore", "ActorChatProtocol", "ActorChatStore"]),
         .target(name: "ActorChatClient", dependencies: ["ActorChatCore", "ActorChatProtocol"]),
         .target(name: "ActorChatBench", dependencies: ["ActorChatCore", "ActorChatProtocol", "ActorChatClient"]),
-        .executableTarget(name: "ActorChatServer", dependencies: ["ActorChat", "ActorChatCore"], path: "Sources/actor-chat-server"),
+        .executableTarget(
+            name: "ActorChatServer", dependencies: ["ActorChat", "ActorChatCore", "ActorChatStore"], path: "Sources/actor-chat-server"),
         .executableTarget(
             name: "ActorChatCLI", dependencies: ["ActorChatClient", "ActorChatBench", "ActorChatCore"], path: "Sources/actor-chat-cli"),
         .testTarget(

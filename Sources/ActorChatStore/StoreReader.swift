@@ -14,6 +14,7 @@ final class StoreReader: Sendable {
 
     private let queue = Mutex(Queue())
     private let wakeup = DispatchSemaphore(value: 0)
+    private let finished = DispatchSemaphore(value: 0)
 
     /// Takes over `database`, used only on the reader's thread from here on.
     init(database: sending SQLiteDatabase) {
@@ -21,11 +22,12 @@ final class StoreReader: Sendable {
         let owned = Mutex(Optional(database))
         Thread { [self] in
             Thread.nameCurrent("chat-store-read")
-            guard let database = owned.withLock({ $0.take() }) else { return }
-            run(database)
+            if let database = owned.withLock({ $0.take() }) { run(database) }
+            finished.signal()
         }.start()
     }
 
+    /// Runs the reads already queued, then ends the thread and closes its connection.
     func close() {
         let wake = queue.withLock { queue -> Bool in
             queue.closed = true
@@ -33,6 +35,7 @@ final class StoreReader: Sendable {
             return queue.sleeping
         }
         if wake { wakeup.signal() }
+        finished.wait()
     }
 
     /// Runs `read` on the reader's thread and returns its result.

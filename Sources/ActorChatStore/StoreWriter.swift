@@ -29,8 +29,10 @@ final class StoreWriter<Token: Sendable>: Sendable {
         let handoff = Mutex(Optional(WriterSession(database: database, state: state, historyLimit: historyLimit)))
         Thread { [self] in
             Thread.nameCurrent("chat-store")
-            guard let session = handoff.withLock({ $0.take() }) else { return }
-            run(session)
+            // The session, and with it the connection, is released before `close` returns, so
+            // SQLite checkpoints the WAL into the file before the process exits.
+            if let session = handoff.withLock({ $0.take() }) { run(session) }
+            finished.signal()
         }.start()
     }
 
@@ -85,6 +87,5 @@ final class StoreWriter<Token: Sendable>: Sendable {
             session.pruneIfDue()
         }
         results.finish()
-        finished.signal()
     }
 }

@@ -1,5 +1,6 @@
 import ActorChat
 import ActorChatCore
+import ActorChatStore
 import Foundation
 
 SignalSource.ignoreBrokenPipes()
@@ -23,9 +24,17 @@ do {
     exit(64)
 }
 
+// Taken before anything can be signalled: a SIGTERM that comes while the server starts, or right
+// after it says it listens, waits in the stream instead of being lost.
+let terminations = SignalSource.termination()
 let server = ChatServer(configuration: configuration)
 do {
     let addresses = try await server.start()
+    if let directory = configuration.dataDirectory {
+        say("actor-chat-server: history kept in \(directory) (sync \(configuration.sync.rawValue))")
+    } else {
+        say("actor-chat-server: --memory: no store; history is gone at restart")
+    }
     say("actor-chat-server listening on \(addresses.map(\.description).joined(separator: ", "))")
 } catch {
     FileHandle.standardError.write(Data("error: cannot start the server: \(error)\n".utf8))
@@ -33,7 +42,7 @@ do {
 }
 
 Task {
-    for await signal in SignalSource.termination() {
+    for await signal in terminations {
         server.services.log.log(.info, "signal \(signal): shutting down")
         await server.shutdown()
     }

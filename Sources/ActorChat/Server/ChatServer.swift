@@ -85,7 +85,6 @@ public actor ChatServer {
         }
         // No await since the last check: the phase is still `.starting`.
         phase = .running(Running(loop: loop, listeners: listeners, accepted: accepted, acceptedContinuation: continuation))
-        for listener in listeners { services.log.log(.info, "listening on \(listener.address)") }
         return listeners.map(\.address)
     }
 

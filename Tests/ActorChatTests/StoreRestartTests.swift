@@ -1,0 +1,124 @@
+import Foundation
+import Glibc
+import Testing
+@testable import ActorChatClient
+@testable import ActorChatCore
+@testable import ActorChatProtocol
+@testable import ActorChatStore
+
+/// The real server as a child process on a store in a temporary directory: stopped with SIGTERM or
+/// killed with `kill -9` mid-load, then started again on the same directory.
+@Suite struct StoreRestartTests {
+    /// Logs in, joins `room` (creating it with `limit` when asked) and returns the client.
+    private func member(_ server: ServerProcess, _ name: String, in room: String, since: Int? = nil) async throws -> (ChatClient, ServerFrame) {
+        let client = try await server.client(name)
+        var params: JSONObject = ["room": .string(room)]
+        if let since { params["since"] = .number(String(since)) }
+        let joined = try await client.request("join", params)
+        return (client, joined)
+    }
+
+    /// Every message of `room` the store keeps, oldest first, paged back with `history`.
+    private func history(_ client: ChatClient, _ room: String) async throws -> [Int] {
+        var seqs: [Int] = []
+        var before: Int?
+        while true {
+            var params: JSONObject = ["room": .string(room), "limit": .number("200")]
+            if let before { params["before"] = .number(String(before)) }
+            let page = try await client.request("history", params)
+            let messages = (page["messages"]?.array ?? []).compactMap { $0.object?["seq"]?.integer }
+            seqs = messages + seqs
+            guard page["more"] == .bool(true), let first = messages.first else { return seqs }
+            before = first
+        }
+    }
+
+    @Test(arguments: [SIGTERM, SIGKILL])
+    func whatAnyClientSawSurvivesARestart(signal: Int32) async throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        var server = try await ServerProcess.start(["--data-dir", directory.path, "--rate-limit", "100000", "--rate-burst", "100000"])
+        let (watcher, _) = try await member(server, "watcher", in: "lobby")
+        let (sender, _) = try await member(server, "sender", in: "lobby")
+        // Sends without waiting for each reply, so the kill lands while messages are in flight.
+        for index in 1...300 { sender.send("send", ["room": "lobby", "text": .string("m\(index)")], id: .number(String(index))) }
+        var seen: [Int] = []
+        while seen.count < 100 { seen.append(try await watcher.next("message")["seq"]?.integer ?? -1) }
+        server.child.signal(signal)
+        _ = try await server.child.exitStatus()
+        // Whatever arrived after the first hundred before the end counts too.
+        seen += watcher.queuedFrames.filter { $0.event == "message" }.compactMap { $0["seq"]?.integer }
+
+        server = try await ServerProcess.start(["--data-dir", directory.path])
+        let (reader, joined) = try await member(server, "reader", in: "lobby")
+        let stored = try await history(reader, "lobby")
+        #expect(stored == Array(1...(stored.last ?? 0)), "the stored seqs run from 1 without a gap")
+        #expect(Set(seen).isSubset(of: Set(stored)), "every message a client saw is stored")
+        #expect(joined["seq"]?.integer == stored.last)
+        let sent = try await reader.request("send", ["room": "lobby", "text": "after the restart"])
+        #expect(sent["seq"]?.integer == (stored.last ?? 0) + 1, "new seqs continue above the stored ones")
+        if signal == SIGTERM { #expect(stored.count == 300, "a graceful stop commits everything it accepted") }
+        try await server.stop()
+    }
+
+    @Test func roomsAndResumeSurviveARestart() async throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        var server = try await ServerProcess.start(["--data-dir", directory.path])
+        let owner = try await server.client("owner")
+        try await owner.request("create_room", ["room": "dev", "limit": .number("7")])
+        try await owner.request("join", ["room": "dev"])
+        for index in 1...5 { try await owner.request("send", ["room": "dev", "text": .string("before \(index)")]) }
+        try await server.stop()
+
+        server = try await ServerProcess.start(["--data-dir", directory.path])
+        let rooms = try await (try await server.client("looker")).request("rooms")
+        #expect(rooms["rooms"]?.array?.contains(.object(["name": "dev", "limit": .number("7"), "count": .number("0")])) == true)
+        // A client that saw up to seq 2 resumes: 3, 4 and 5 are replayed, then live messages follow.
+        let (resumer, joined) = try await member(server, "resumer", in: "dev", since: 2)
+        #expect(joined["seq"]?.integer == 5)
+        for seq in 3...5 {
+            let message = try await resumer.next("message")
+            #expect(message["seq"]?.integer == seq)
+            #expect(message["replay"] == .bool(true))
+        }
+        let (talker, _) = try await member(server, "talker", in: "dev")
+        try await talker.request("send", ["room": "dev", "text": "live"])
+        let live = try await resumer.next("message")
+        #expect(live["seq"]?.integer == 6)
+        #expect(live["replay"] == nil)
+        try await server.stop()
+    }
+
+    @Test func aSecondServerOnTheSameDirectoryIsRefused() async throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let first = try await ServerProcess.start(["--data-dir", directory.path])
+        let second = try ChildProcess("actor-chat-server", ["--host", "127.0.0.1", "--port", "0", "--data-dir", directory.path])
+        #expect(try await second.exitStatus() != 0)
+        #expect(second.stderr.contains("actor-chat.lock is locked"))
+        try await first.expectAlive()
+        try await first.stop()
+    }
+
+    @Test(arguments: ["not a database at all, just some text that is long enough to fill a header" + String(repeating: "!", count: 200), ""])
+    func aStoreThatCannotBeReadIsRefused(content: String) async throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let file = directory.path + "/actor-chat.sqlite3"
+        if content.isEmpty {
+            // A store written by a newer server: a schema version this one does not know.
+            let server = try await ServerProcess.start(["--data-dir", directory.path])
+            try await server.stop()
+            try SQLiteDatabase(path: file).execute("PRAGMA user_version = 99")
+        } else {
+            try Data(content.utf8).write(to: URL(fileURLWithPath: file))
+        }
+        let before = try Data(contentsOf: URL(fileURLWithPath: file))
+        let server = try ChildProcess("actor-chat-server", ["--host", "127.0.0.1", "--port", "0", "--data-dir", directory.path])
+        #expect(try await server.exitStatus() != 0)
+        #expect(server.stderr.contains(file), "the error names the file")
+        #expect(!server.stdout.contains("listening on"))
+        #expect(try Data(contentsOf: URL(fileURLWithPath: file)) == before, "the damaged store is left as it was")
+    }
+}
