@@ -111,6 +111,12 @@ public final class ChatStore<Token: Sendable>: Sendable {
         }
     }
 
+    /// Caps the file's size in pages from the next commit on (nil lifts the cap): a full disk,
+    /// which a test cannot otherwise produce on demand, made by SQLite itself.
+    package func limitPages(_ pages: Int?) {
+        writer.pageLimit.withLock { $0 = .some(pages) }
+    }
+
     public func statistics() async -> StoreStatistics {
         var figures = writer.statistics.withLock { $0 }
         let counted = try? await reader.perform { database throws(SQLiteError) in

@@ -19,6 +19,8 @@ final class StoreWriter<Token: Sendable>: Sendable {
     private let finished = DispatchSemaphore(value: 0)
     private let results: AsyncStream<[StoreResult<Token>]>.Continuation
     let statistics: Mutex<StoreStatistics>
+    /// A page limit for the file, applied by the writer before its next commit (see `ChatStore.limitPages`).
+    let pageLimit = Mutex<Int??>(nil)
 
     /// Takes over `database` (used only on the writer's thread from here on).
     init(database: sending SQLiteDatabase, state: WriterState, historyLimit: Int, results: AsyncStream<[StoreResult<Token>]>.Continuation) {
@@ -70,6 +72,7 @@ final class StoreWriter<Token: Sendable>: Sendable {
                 wakeup.wait()
                 continue
             }
+            if let limit = pageLimit.withLock({ $0.take() }) { session.limitPages(to: limit) }
             let started = monotonicNanos()
             let outcomes = session.commit(batch.map(\.0))
             let micros = Int((monotonicNanos() - started) / 1000)

@@ -86,6 +86,12 @@ final class WriterSession {
         }
     }
 
+    /// Caps the file at `pages` (nil: SQLite's maximum). SQLite keeps a cap below the file's size at
+    /// its size, so a write that needs a new page then fails as a full disk does.
+    func limitPages(to pages: Int?) {
+        try? database.execute("PRAGMA max_page_count = \(pages ?? 4_294_967_294)")
+    }
+
     /// Deletes what the rooms over the history limit no longer keep, in a transaction of its own.
     /// A failure leaves them for the next time.
     func pruneIfDue() {
