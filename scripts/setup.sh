@@ -1,11 +1,22 @@
 #!/usr/bin/env bash
-# Sets up a fresh Debian/Ubuntu machine that has Swift 6: nc for the protocol tour, then release builds.
+# Sets up a fresh Debian/Ubuntu machine that has Swift 6: the system libraries the build links
+# (libsqlite3-dev for the history store), nc for the protocol tour, then release builds.
+# --deps-only installs and stops there (CI builds by itself).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 command -v swift >/dev/null || { echo "setup: Swift 6 is required (https://www.swift.org/install/)" >&2; exit 1; }
-if ! command -v nc >/dev/null; then
-    if [ "$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq netcat-openbsd >/dev/null
-    else echo "setup: nc not found; install it with: sudo apt-get install netcat-openbsd" >&2; fi
+missing=()
+[ -f /usr/include/sqlite3.h ] || missing+=(libsqlite3-dev)
+command -v nc >/dev/null || missing+=(netcat-openbsd)
+if [ "${#missing[@]}" -gt 0 ]; then
+    if [ "$(id -u)" = 0 ]; then
+        echo "setup: installing ${missing[*]}" >&2
+        apt-get update -qq && apt-get install -y -qq "${missing[@]}" >/dev/null
+    else
+        echo "setup: missing ${missing[*]}; install with: sudo apt-get install ${missing[*]}" >&2
+        [[ " ${missing[*]} " == *" libsqlite3-dev "* ]] && exit 1
+    fi
 fi
+[ "${1:-}" = --deps-only ] && exit 0
 swift build -c release
 echo "setup: built .build/release/actor-chat-server and .build/release/actor-chat-cli"
