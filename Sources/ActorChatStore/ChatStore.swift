@@ -118,7 +118,13 @@ public final class ChatStore<Token: Sendable>: Sendable {
     }
 
     public func statistics() async -> StoreStatistics {
-        var figures = writer.statistics.withLock { $0 }
+        let commits = writer.statistics.withLock { $0 }
+        var figures = StoreStatistics()
+        figures.path = path
+        figures.commits = commits.commits
+        figures.meanBatch = commits.meanBatch
+        figures.largestBatch = commits.largestBatch
+        figures.p99CommitMicros = commits.p99Micros
         let counted = try? await reader.perform { database throws(SQLiteError) in
             (try database.integer("SELECT count(*) FROM messages"), try database.integer("PRAGMA page_count") * database.integer("PRAGMA page_size"))
         }

@@ -18,15 +18,14 @@ final class StoreWriter<Token: Sendable>: Sendable {
     private let wakeup = DispatchSemaphore(value: 0)
     private let finished = DispatchSemaphore(value: 0)
     private let results: AsyncStream<[StoreResult<Token>]>.Continuation
-    let statistics: Mutex<StoreStatistics>
+    let statistics: Mutex<CommitStatistics>
     /// A page limit for the file, applied by the writer before its next commit (see `ChatStore.limitPages`).
     let pageLimit = Mutex<Int??>(nil)
 
     /// Takes over `database` (used only on the writer's thread from here on).
     init(database: sending SQLiteDatabase, state: WriterState, historyLimit: Int, results: AsyncStream<[StoreResult<Token>]>.Continuation) {
         self.results = results
-        statistics = Mutex(StoreStatistics())
-        statistics.withLock { $0.path = database.path }
+        statistics = Mutex(CommitStatistics())
         // The session is handed to the thread and touched nowhere else.
         let handoff = Mutex(Optional(WriterSession(database: database, state: state, historyLimit: historyLimit)))
         Thread { [self] in
@@ -60,7 +59,6 @@ final class StoreWriter<Token: Sendable>: Sendable {
 
     private func run(_ session: WriterSession) {
         var batch: [(StoreOperation, Token)] = []
-        var commitMicros: [Int] = []
         while true {
             let closed = queue.withLock { queue -> Bool in
                 swap(&queue.operations, &batch)
@@ -77,15 +75,8 @@ final class StoreWriter<Token: Sendable>: Sendable {
             let outcomes = session.commit(batch.map(\.0))
             let micros = Int((monotonicNanos() - started) / 1000)
             results.yield(zip(batch, outcomes).map { StoreResult(token: $0.0.1, outcome: $0.1) })
-            commitMicros.append(micros)
-            if commitMicros.count > 4096 { commitMicros.removeFirst(2048) }
             let size = batch.count
-            statistics.withLock { figures in
-                figures.meanBatch = (figures.meanBatch * Double(figures.commits) + Double(size)) / Double(figures.commits + 1)
-                figures.commits += 1
-                figures.largestBatch = max(figures.largestBatch, size)
-                figures.p99CommitMicros = commitMicros.sorted()[commitMicros.count * 99 / 100]
-            }
+            statistics.withLock { $0.record(batch: size, micros: micros) }
             batch.removeAll(keepingCapacity: true)
             session.pruneIfDue()
         }
