@@ -18,6 +18,7 @@ extension ChatCommandLine {
             options: connectionOptions + [
                 .init("create", help: "Create the room first if it does not exist."),
                 .init("limit", value: "n", help: "The participant limit for --create (default 100)."),
+                .init("history", value: "n", help: "Earlier messages to show on joining, 0 to 200 (default 20 in a terminal, 0 when piped)."),
             ],
             positionals: [.init("room", help: "The room to join.")]), run: join),
         Subcommand(name: "rooms", synopsis: "rooms", summary: "List the rooms", arguments: CommandLineArguments(
@@ -47,6 +48,13 @@ extension ChatCommandLine {
         Subcommand(name: "send", synopsis: "send ROOM TEXT...", summary: "Send one message", arguments: CommandLineArguments(
             command: "actor-chat-cli send", abstract: "Send one message to a room (joining and leaving it).", options: connectionOptions,
             positionals: [.init("room", help: "The room."), .init("text", help: "The message.", variadic: true)]), run: send),
+        Subcommand(name: "history", synopsis: "history ROOM", summary: "Print a room's stored messages", arguments: CommandLineArguments(
+            command: "actor-chat-cli history", abstract: "Print a room's stored messages, oldest first (joining and leaving it).",
+            options: connectionOptions + [
+                .init("limit", value: "n", help: "How many, 1 to 200 (default 50)."),
+                .init("before", value: "seq", help: "Only messages before this seq (to page back)."),
+            ],
+            positionals: [.init("room", help: "The room.")]), run: history),
         Subcommand(name: "close", synopsis: "close ROOM", summary: "Close a room (creator or admin)", arguments: CommandLineArguments(
             command: "actor-chat-cli close", abstract: "Close a room (its creator or an admin).", options: connectionOptions,
             positionals: [.init("room", help: "The room.")]), run: { parsed, context in
@@ -107,6 +115,30 @@ extension ChatCommandLine {
         return 0
     }
 
+    private static func history(_ parsed: CommandLineArguments.Parsed, _ context: Context) async throws -> Int32 {
+        let room = parsed.positional("room") ?? ""
+        var params: JSONObject = ["room": .string(room), "limit": .number(String(try parsed.integer("limit", in: 1...200) ?? 50))]
+        if let before = try parsed.integer("before", in: 1...Int.max) { params["before"] = .number(String(before)) }
+        let client = try await connect(context)
+        defer { client.close() }
+        try await client.request("join", ["room": .string(room)])
+        let page = try await client.request("history", params)
+        if context.json {
+            context.console.out(page.description)
+        } else {
+            let renderer = Renderer(color: false, me: "")
+            for message in (page["messages"]?.array ?? []).compactMap(\.object) {
+                var params = message
+                params["room"] = page["room"]
+                context.console.out("#\(message["seq"]?.integer ?? 0) " + (renderer.render(ServerFrame(event: "message", params: params)) ?? ""))
+            }
+            if page["more"] == .bool(true) { context.console.out("(older messages: --before \(page["messages"]?.array?.first?.object?["seq"]?.integer ?? 0))") }
+        }
+        try await client.request("leave", ["room": .string(room)])
+        _ = try? await client.request("logout", timeout: .seconds(2))
+        return 0
+    }
+
     private static func join(_ parsed: CommandLineArguments.Parsed, _ context: Context) async throws -> Int32 {
         let room = parsed.positional("room") ?? ""
         let createLimit = parsed.flag("create") ? (try parsed.integer("limit", in: 1...Int.max) ?? 100) : nil
@@ -119,6 +151,7 @@ extension ChatCommandLine {
         options.host = context.host
         options.port = context.port
         options.token = context.token
+        options.history = try parsed.integer("history", in: 0...200) ?? (context.console.interactive ? 20 : 0)
         if context.console.interactive, let prompt = TerminalPrompt() {
             return try await chat(in: room, createLimit: createLimit, options: options, prompt: prompt, color: context.console.color)
         }

@@ -12,6 +12,8 @@ package actor ClientSession {
         /// Show events as the server's JSON lines instead of rendered text.
         package var json = false
         package var backoff = Backoff()
+        /// Earlier messages shown when joining a room (0: none).
+        package var history = 0
 
         package init(name: String) {
             self.name = name
@@ -26,6 +28,10 @@ package actor ClientSession {
     private var renderer: Renderer
     private var client: ChatClient?
     private var quitting = false
+    /// The newest seq seen per room (by name key): a rejoin resumes after it.
+    private var lastSeq: [String: Int] = [:]
+    /// The oldest seq shown per room: `/history` pages back from it.
+    private var oldestShown: [String: Int] = [:]
 
     package init(options: Options, color: Bool, output: @escaping @Sendable (String) -> Void) {
         self.options = options
@@ -71,8 +77,13 @@ package actor ClientSession {
                 try await request("create_room", ["room": .string(room), "limit": .number(String(createLimit))])
             } catch ClientError.server(code: "room_exists", _) {}
         }
-        let joined = try await request("join", ["room": .string(room)])
+        var params: JSONObject = ["room": .string(room)]
+        if options.history > 0 { params["history"] = .number(String(min(options.history, 200))) }
+        let joined = try await request("join", params)
         let name = joined["room"]?.object?["name"]?.string ?? room
+        let seq = joined["seq"]?.integer ?? 0
+        lastSeq[Names.key(name)] = seq
+        oldestShown[Names.key(name)] = seq - min(options.history, 200) + 1
         if !rooms.contains(name) { rooms.append(name) }
         current = name
         show(joined)
@@ -132,17 +143,55 @@ package actor ClientSession {
             self.client = client
             let wanted = rooms
             rooms = []
+            var lost: [String] = []
             for room in wanted {
-                if (try? await client.request("join", ["room": .string(room)])) != nil { rooms.append(room) }
+                // Resumes after the last message seen: what was said meanwhile is replayed, once.
+                let since = lastSeq[Names.key(room)] ?? 0
+                do {
+                    try await client.request("join", ["room": .string(room), "since": .number(String(since))])
+                    rooms.append(room)
+                } catch ClientError.server(let code, _) {
+                    lost.append("\(room) (\(code.replacingOccurrences(of: "_", with: " ")))")
+                } catch {
+                    lost.append("\(room) (\(error))")
+                }
             }
             if let current, !rooms.contains(current) { self.current = rooms.first }
             output("* reconnected as \(options.name)" + (rooms.isEmpty ? "" : "; rejoined \(rooms.joined(separator: ", "))"))
+            if !lost.isEmpty { output("* could not rejoin \(lost.joined(separator: ", "))") }
             return
         }
     }
 
+    /// Shows up to `count` messages of the current room from before the oldest one shown.
+    package func showHistory(_ count: Int) async throws {
+        guard let current else {
+            throw ClientError.server(code: "not_member", message: "you are in no room: /join ROOM first")
+        }
+        let key = Names.key(current)
+        var params: JSONObject = ["room": .string(current), "limit": .number(String(min(max(count, 1), 200)))]
+        if let oldest = oldestShown[key] { params["before"] = .number(String(oldest)) }
+        let page = try await request("history", params)
+        let messages = (page["messages"]?.array ?? []).compactMap(\.object)
+        guard let first = messages.first?["seq"]?.integer else {
+            output("* no earlier messages in \(current)")
+            return
+        }
+        oldestShown[key] = first
+        for message in messages {
+            var params = message
+            params["room"] = .string(current)
+            params["replay"] = .bool(true)
+            show(ServerFrame(event: "message", params: params))
+        }
+        if page["more"] != .bool(true) { output("* that is the start of \(current)'s history") }
+    }
+
     /// Shows a frame as the session shows events (a reply the caller wants seen, for instance).
     package func show(_ frame: ServerFrame) {
+        if frame.event == "message", frame.id == nil, let room = frame["room"]?.string, let seq = frame["seq"]?.integer {
+            lastSeq[Names.key(room)] = max(lastSeq[Names.key(room)] ?? 0, seq)
+        }
         switch frame.event {
         case "kicked", "room_closed":
             if let room = frame["room"]?.string { forget(room) }

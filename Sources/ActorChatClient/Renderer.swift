@@ -23,7 +23,12 @@ package struct Renderer: Sendable {
         let room = text("room")
         switch frame.event {
         case "message":
-            return "\(time(p["ts"])) [\(room)] \(name(text("from"))): \(indentContinuations(text("text")))"
+            // Replayed history is marked, so it is never taken for what is being said now.
+            let earlier = p["replay"] == .bool(true) ? "(earlier) " : ""
+            return "\(time(p["ts"])) [\(room)] \(earlier)\(name(text("from"))): \(indentContinuations(text("text")))"
+        case "history_gap":
+            let missed = (p["to"]?.integer ?? 0) - (p["from"]?.integer ?? 0) + 1
+            return "\(time(nil)) [\(room)] * \(missed) earlier message\(missed == 1 ? "" : "s") not replayed; /history to page back"
         case "dm":
             let from = text("from"), to = text("to")
             let direction = from == me ? "you → \(name(to))" : "\(name(from)) → you"

@@ -106,6 +106,14 @@ package struct SlashCommands: Sendable {
             try await session.join(arguments[0])
             return .proceed
         }
+        commands.on("history", usage: "/history [N]", "show N earlier messages of this room (default 20)", arguments: 0...1) { session, arguments, output in
+            guard let count = arguments.isEmpty ? 20 : Int(arguments[0]), count > 0 else {
+                output("! usage: /history [N] (N is a whole number from 1 to 200)")
+                return .proceed
+            }
+            try await session.showHistory(count)
+            return .proceed
+        }
         commands.on("leave", usage: "/leave [ROOM]", "leave a room (default: the current one)", arguments: 0...1) { session, arguments, output in
             guard let room = await room(named: arguments, orCurrentOf: session, output: output) else { return .proceed }
             try await session.leave(room)

@@ -15,6 +15,7 @@ public final class ChatStore<Token: Sendable>: Sendable {
     private let lock: StoreLock
     private let nextRoomID: Atomic<Int64>
     private let retired: Mutex<[String: Int]>
+    private let closed = Atomic<Bool>(false)
 
     /// Opens (creating if missing) the store in `directory`, takes its lock, migrates it, and
     /// returns it with the rooms it holds. Refuses a locked, unreadable or newer store.
@@ -135,10 +136,13 @@ public final class ChatStore<Token: Sendable>: Sendable {
         return figures
     }
 
-    /// Commits what is queued and stops the store's threads.
+    /// Commits what is queued, stops the store's threads, closes the file and releases the
+    /// directory's lock.
     public func close() {
+        guard !closed.exchange(true, ordering: .acquiringAndReleasing) else { return }
         writer.close()
         reader.close()
+        lock.release()
     }
 
     private static func loadRooms(_ database: SQLiteDatabase, options: StoreOptions) throws(SQLiteError) -> [StoredRoom] {

@@ -1,9 +1,11 @@
 import Glibc
+import Synchronization
 
-/// An exclusive lock on a data directory for the life of the process: a second server on the same
+/// An exclusive lock on a data directory while the store is open: a second server on the same
 /// directory is refused at start instead of writing beside the first.
 final class StoreLock: Sendable {
-    private let fd: Int32
+    /// The locked file's descriptor; -1 once released.
+    private let fd: Mutex<Int32>
 
     init(directory: String) throws(StoreError) {
         let path = directory + "/actor-chat.lock"
@@ -15,10 +17,19 @@ final class StoreLock: Sendable {
             if code == EWOULDBLOCK { throw .locked(path: path) }
             throw .cannotCreate(path: path, reason: String(cString: strerror(code)))
         }
-        self.fd = fd
+        self.fd = Mutex(fd)
+    }
+
+    /// Lets another server take the directory; closing the descriptor drops the lock.
+    func release() {
+        fd.withLock { fd in
+            guard fd >= 0 else { return }
+            close(fd)
+            fd = -1
+        }
     }
 
     deinit {
-        close(fd)
+        release()
     }
 }

@@ -10,12 +10,36 @@ import Testing
 /// Collects what the CLI prints.
 final class CapturedOutput: Sendable {
     private let lines = Mutex<[String]>([])
+    /// Resumed at every new line, for `waitFor`.
+    private let listeners = Mutex<[CheckedContinuation<Void, Never>]>([])
 
     var all: [String] { lines.withLock { $0 } }
     var text: String { all.joined(separator: "\n") }
 
     func append(_ line: String) {
         lines.withLock { $0.append(line) }
+        listeners.withLock { waiting in
+            defer { waiting = [] }
+            return waiting
+        }.forEach { $0.resume() }
+    }
+
+    /// Returns once some line contains `text`.
+    func waitFor(_ text: String, timeout: Duration = .seconds(20)) async throws {
+        try await withDeadline(timeout, waitingFor: "'\(text)' in the output") { [self] in
+            while !self.text.contains(text) {
+                try Task.checkCancellation()
+                await withCheckedContinuation { continuation in
+                    // Checked and registered under one lock: a line appended after the check resumes it.
+                    let ready = listeners.withLock { waiting -> Bool in
+                        if self.text.contains(text) { return true }
+                        waiting.append(continuation)
+                        return false
+                    }
+                    if ready { continuation.resume() }
+                }
+            }
+        }
     }
 
     func console() -> ChatCommandLine.Console {
@@ -165,7 +189,7 @@ final class CapturedOutput: Sendable {
 
 @Suite struct SlashCommandTests {
     @Test func everyCommandIsRegistered() {
-        #expect(SlashCommands.chat.names == ["help", "rooms", "who", "join", "leave", "switch", "create", "msg", "close", "kick", "quit"])
+        #expect(SlashCommands.chat.names == ["help", "rooms", "who", "join", "history", "leave", "switch", "create", "msg", "close", "kick", "quit"])
         #expect(SlashCommands.chat.help.contains("/sair"))
     }
 
@@ -243,6 +267,49 @@ final class CapturedOutput: Sendable {
         #expect(try await watcher.next("message")["text"] == "back again")
         #expect(output.text.contains("* connection to localhost:\(port) lost"))
         #expect(output.text.contains("* reconnected as ann; rejoined lobby"))
+        await session.quit()
+        await events.value
+        await second.stop()
+    }
+}
+
+@Suite struct ClientHistoryTests {
+    @Test func aRestartIsResumedWithoutMissingOrRepeatingAMessage() async throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let first = try await TestServer.start { $0.dataDirectory = directory.path }
+        let port = first.port
+        let sender = try await first.client("sender")
+        try await sender.request("join", ["room": "lobby"])
+        try await sender.request("send", ["room": "lobby", "text": "m0"])
+        let output = CapturedOutput()
+        var options = ClientSession.Options(name: "ann")
+        options.port = port
+        options.history = 5
+        options.backoff = Backoff(initial: .milliseconds(20), maximum: .milliseconds(200))
+        let session = ClientSession(options: options, color: false, output: output.append)
+        try await session.start()
+        try await session.join("lobby")
+        let events = Task { await session.run() }
+        for index in 1...3 { try await sender.request("send", ["room": "lobby", "text": .string("m\(index)")]) }
+        try await output.waitFor("m3")
+        await first.stop()
+
+        let second = try await TestServer.start {
+            $0.port = port
+            $0.dataDirectory = directory.path
+        }
+        let again = try await second.client("sender")
+        try await again.request("join", ["room": "lobby"])
+        // Said while ann may still be away: she gets them once, replayed or live.
+        for index in 4...5 { try await again.request("send", ["room": "lobby", "text": .string("m\(index)")]) }
+        try await output.waitFor("m5")
+        try await output.waitFor("rejoined lobby")
+        let text = output.text
+        #expect(text.contains("(earlier) sender: m0"), "history on join is marked as earlier")
+        for index in 0...5 {
+            #expect(output.all.filter { $0.hasSuffix("sender: m\(index)") }.count == 1, "m\(index) is shown exactly once")
+        }
         await session.quit()
         await events.value
         await second.stop()
