@@ -15,6 +15,16 @@ import Testing
         try await run.perform(steps: 300)
         try await run.finish()
     }
+
+    /// The same with a store, where sends, creates and closes are answered after their commit.
+    @Test(arguments: Array(101...106) as [UInt64])
+    func withAStoreTooSessionsGetExactlyWhatTheProtocolSays(seed: UInt64) async throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        var run = try await ModelRun(seed: seed, dataDirectory: directory.path)
+        try await run.perform(steps: 300)
+        try await run.finish()
+    }
 }
 
 /// One server, one model, and the clients a `RandomRequests` sequence opens.
@@ -26,10 +36,12 @@ struct ModelRun {
     private var clients: [Int: ChatClient] = [:]
     private var trace: [String] = []
 
-    init(seed: UInt64) async throws {
-        let limits = ProtocolModel.Limits()
+    init(seed: UInt64, dataDirectory: String? = nil) async throws {
+        var limits = ProtocolModel.Limits()
+        limits.stored = dataDirectory != nil
         let lobby = (name: "lobby", limit: 4)
         server = try await TestServer.start { configuration in
+            configuration.dataDirectory = dataDirectory
             configuration.unlimitedRate()
             configuration.initialRooms = [(lobby.name, lobby.limit)]
             configuration.rooms.maxRoomLimit = limits.maxRoomLimit

@@ -18,6 +18,8 @@ struct ProtocolModel {
         var adminToken = "sesame"
         /// Small, so that resumes cross the replay limit and gaps are common.
         var replayLimit = 3
+        /// The server keeps a store: `history` reaches every message, not only the replay ring.
+        var stored = false
     }
 
     struct User {
@@ -37,6 +39,8 @@ struct ProtocolModel {
         var seq = 0
         /// The newest messages, at most the replay limit, oldest first: `{seq, from, text}`.
         var recent: [JSONObject] = []
+        /// Every message, for `history` from a store.
+        var all: [JSONObject] = []
         var info: JSONValue { .object(["name": .string(name), "limit": .number(String(limit)), "count": .number(String(members.count))]) }
     }
 
@@ -267,6 +271,7 @@ struct ProtocolModel {
             guard room.members.contains(Self.key(me!.name)) else { throw Failure("not_member") }
             room.seq += 1
             room.recent.append(["seq": .number(String(room.seq)), "from": .string(me!.name), "text": .string(text)])
+            room.all.append(room.recent.last!)
             if room.recent.count > limits.replayLimit { room.recent.removeFirst() }
             rooms[Self.key(room.name)] = room
             let message: JSONObject = [
@@ -281,7 +286,7 @@ struct ProtocolModel {
             guard (1...200).contains(limit) else { throw Failure("invalid_params") }
             let room = try room(name)
             guard me!.admin || room.members.contains(Self.key(me!.name)) else { throw Failure("not_member") }
-            let older = room.recent.filter { ($0["seq"]?.integer ?? 0) < min(before ?? Int.max, room.seq + 1) }
+            let older = (limits.stored ? room.all : room.recent).filter { ($0["seq"]?.integer ?? 0) < min(before ?? Int.max, room.seq + 1) }
             let page = older.suffix(limit).map { message -> JSONValue in
                 var entry = message
                 entry["ts"] = .number("0")
