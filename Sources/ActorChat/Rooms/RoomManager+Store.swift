@@ -20,7 +20,20 @@ extension RoomManager {
         let kind: Kind
         let requester: Connection?
         let replyID: JSONValue?
-        let waiter: CheckedContinuation<Result<Void, ChatError>, Never>
+        /// Resumed once the commit is acted on: a request whose reply comes from the caller.
+        var waiter: CheckedContinuation<Result<Void, ChatError>, Never>?
+        /// Told once the commit is acted on: a send, whose reply (or error) comes from here.
+        var barrier: CommitBarrier?
+
+        /// Ends the request: its waiter gets `result`; without one, an error is the reply sent from here.
+        func finish(_ result: Result<Void, ChatError>) {
+            if let waiter {
+                waiter.resume(returning: result)
+            } else if case .failure(let error) = result {
+                requester?.send(ServerEvent.error(error).encoded(id: replyID))
+            }
+            barrier?.done()
+        }
     }
 
     /// Where a `history` page comes from.
@@ -58,7 +71,7 @@ extension RoomManager {
         replyID: JSONValue?
     ) async throws(ChatError) {
         let outcome = await withCheckedContinuation { continuation in
-            store.submit(operation, token: PendingWrite(kind: kind, requester: requester, replyID: replyID, waiter: continuation))
+            store.submit(operation, token: PendingWrite(kind: kind, requester: requester, replyID: replyID, waiter: continuation, barrier: nil))
         }
         try outcome.get()
     }
@@ -78,23 +91,23 @@ extension RoomManager {
                     // Closed while its message was being stored: the sender is still answered.
                     write.requester?.send(ServerEvent.sent(room: name, seq: seq).encoded(id: replyID))
                 }
-                write.waiter.resume(returning: .success(()))
+                write.finish(.success(()))
             case (.message(_, _, let name, _, _, _), .roomGone), (.message(_, _, let name, _, _, _), .stored(nil)):
-                write.waiter.resume(returning: .failure(.roomNotFound(name)))
+                write.finish(.failure(.roomNotFound(name)))
             case (.createRoom(let key, let roomID), .stored):
                 if let room = rooms[key], room.storeID == roomID {
                     write.requester?.send(ServerEvent.roomCreated(room.info).encoded(id: write.replyID))
                 }
-                write.waiter.resume(returning: .success(()))
+                write.finish(.success(()))
             case (.closeRoom(let name, let by), .stored), (.closeRoom(let name, let by), .roomGone):
                 write.requester?.send(ServerEvent.roomClosed(room: name, by: by).encoded(id: write.replyID))
-                write.waiter.resume(returning: .success(()))
+                write.finish(.success(()))
             case (.createRoom(let key, let roomID), .failed), (.createRoom(let key, let roomID), .roomGone):
                 // Not durable, so not kept: whoever heard of the room hears it is gone.
                 if rooms[key]?.storeID == roomID { dropUnstoredRoom(key) }
-                write.waiter.resume(returning: .failure(.unavailable(Self.reason(result.outcome))))
+                write.finish(.failure(.unavailable(Self.reason(result.outcome))))
             case (_, .failed):
-                write.waiter.resume(returning: .failure(.unavailable(Self.reason(result.outcome))))
+                write.finish(.failure(.unavailable(Self.reason(result.outcome))))
             }
         }
     }

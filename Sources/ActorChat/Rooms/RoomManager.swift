@@ -202,8 +202,10 @@ public actor RoomManager {
     }
 
     /// Sends a message to every member, the sender included; `sent` follows when the request has an
-    /// id. With a store, both wait for the message's commit, and the store gives it its seq.
-    public func send(text: String, to name: String, userID: Int, replyID: JSONValue?) async throws(ChatError) {
+    /// id. With a store, both come once the message is committed, and the store gives it its seq:
+    /// this returns as soon as the message is handed over, and `barrier` hears when its commit has
+    /// been acted on (its `sent`, or its error, queued).
+    public func send(text: String, to name: String, userID: Int, replyID: JSONValue?, barrier: CommitBarrier? = nil) throws(ChatError) {
         let user = try user(userID)
         let key = Names.key(name)
         // One hash of the name per message: the room is found once and updated in place through its index.
@@ -218,10 +220,11 @@ public actor RoomManager {
             deliver(message, in: rooms.values[index], replyTo: user.connection, replyID: replyID)
             return
         }
-        try await commit(
-            .append(roomID: room.storeID, from: user.info.name, text: text, ts: ts), in: store,
-            .message(roomKey: key, roomID: room.storeID, room: room.name, from: user.info.name, text: text, ts: ts),
-            requester: user.connection, replyID: replyID)
+        barrier?.add()
+        let write = PendingWrite(
+            kind: .message(roomKey: key, roomID: room.storeID, room: room.name, from: user.info.name, text: text, ts: ts),
+            requester: user.connection, replyID: replyID, waiter: nil, barrier: barrier)
+        store.submit(.append(roomID: room.storeID, from: user.info.name, text: text, ts: ts), token: write)
     }
 
     /// Broadcasts a recorded message to its room and answers its sender.

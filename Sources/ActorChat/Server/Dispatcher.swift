@@ -14,6 +14,7 @@ public struct Dispatcher: Sendable {
 
     private struct Route: Sendable {
         let access: Access
+        let pipelined: Bool
         let handler: Handler
     }
 
@@ -22,9 +23,16 @@ public struct Dispatcher: Sendable {
     public init() {}
 
     /// Registers the handler for `event`. One handler per event: registering a name twice is a bug.
-    public mutating func on(_ event: String, access: Access = .loggedIn, _ handler: @escaping Handler) {
+    /// A `pipelined` handler's reply comes from a later commit, in order with the session's other
+    /// pipelined requests (`SessionContext.commits`); every other request waits for those first.
+    public mutating func on(_ event: String, access: Access = .loggedIn, pipelined: Bool = false, _ handler: @escaping Handler) {
         precondition(routes[event] == nil, "'\(event)' is registered twice")
-        routes[event] = Route(access: access, handler: handler)
+        routes[event] = Route(access: access, pipelined: pipelined, handler: handler)
+    }
+
+    /// Whether `event`'s reply may follow replies still owed to earlier requests (see `on`).
+    public func isPipelined(_ event: String) -> Bool {
+        routes[event]?.pipelined ?? false
     }
 
     public var events: [String] { routes.keys.sorted() }
@@ -44,6 +52,8 @@ public struct SessionContext: Sendable {
     public var user: UserInfo?
     /// Set by a handler that ends the session once its reply is queued.
     public var closing: DisconnectReason?
+    /// The session's sends still being committed (with a store).
+    public let commits = CommitBarrier()
 
     public init(connection: Connection, services: ServerServices) {
         self.connection = connection

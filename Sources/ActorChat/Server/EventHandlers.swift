@@ -86,10 +86,12 @@ extension Dispatcher {
             context.reply(try await context.services.rooms.members(of: room), to: request)
         }
 
-        dispatcher.on("send") { request, context throws(ChatError) in
+        // Pipelined: the session reads on while the message commits; its reply comes from the commit.
+        dispatcher.on("send", pipelined: true) { request, context throws(ChatError) in
             let room = try request.params.requiredString("room")
             let text = try request.params.messageText(maxBytes: context.services.configuration.maxTextBytes)
-            try await context.services.rooms.send(text: text, to: room, userID: try context.loggedInUser().id, replyID: request.id)
+            try await context.services.rooms.send(
+                text: text, to: room, userID: try context.loggedInUser().id, replyID: request.id, barrier: context.commits)
         }
 
         dispatcher.on("dm") { request, context throws(ChatError) in

@@ -68,6 +68,8 @@ actor Session {
             }
             connection.didConsume(chunk.count)
         }
+        // Its messages still being committed reach their rooms before the user leaves them.
+        await context.commits.drained()
         if let closing = context.closing { connection.close(closing) }
         let reason = connection.disconnectReason ?? .clientClosed
         if let user = context.user {
@@ -81,14 +83,19 @@ actor Session {
     private func handle(_ line: ArraySlice<UInt8>, context: inout SessionContext) async {
         // A blank line is a keep-alive for people typing into nc, not an error.
         if line.allSatisfy({ $0 == 0x20 || $0 == 0x09 }) { return }
+        // Replies go out in request order: anything but a pipelined request first waits until
+        // the replies owed to earlier ones have been queued.
         switch Envelope.decode(line) {
         case .failure(let failure):
+            await context.commits.drained()
             connection.send(ServerEvent.error(failure.error).encoded(id: failure.id))
             services.log.log(.info, "error \(failure.error.code) #\(connection.id)")
         case .success(let request):
+            if !dispatcher.isPipelined(request.event) { await context.commits.drained() }
             do {
                 try await dispatcher.dispatch(request, context: &context)
             } catch {
+                await context.commits.drained()
                 connection.send(ServerEvent.error(error).encoded(id: request.id))
                 services.log.log(.info, "error \(error.code) for \(request.event.prefix(32)) #\(connection.id)")
             }
