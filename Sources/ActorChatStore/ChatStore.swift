@@ -168,7 +168,7 @@ public final class ChatStore<Token: Sendable>: Sendable {
             }
             loaded.append(StoredRoom(
                 id: id, name: rooms.text(1), limit: Int(rooms.integer(2)), creatorKey: rooms.isNull(3) ? nil : rooms.text(3),
-                createdAt: Int(rooms.integer(4)), lastSeq: lastSeq, recent: messages.reversed()))
+                createdAt: Int(rooms.integer(4)), firstSeq: firstSeq, lastSeq: lastSeq, recent: messages.reversed()))
         }
         return loaded
     }

@@ -20,6 +20,8 @@ public struct StoredRoom: Sendable {
     public let limit: Int
     public let creatorKey: String?
     public let createdAt: Int
+    /// The room's first seq: 1, or past the last one of an earlier room of the same name.
+    public let firstSeq: Int
     public let lastSeq: Int
     /// The newest messages (at most the replay limit), oldest first.
     public let recent: [StoredMessage]

@@ -49,7 +49,8 @@ import Testing
         // Whatever arrived after the first hundred before the end counts too.
         seen += watcher.queuedFrames.filter { $0.event == "message" }.compactMap { $0["seq"]?.integer }
 
-        server = try await ServerProcess.start(["--data-dir", directory.path])
+        // A replay limit far below what is stored: history still reaches back to the first message.
+        server = try await ServerProcess.start(["--data-dir", directory.path, "--replay-limit", "10"])
         let (reader, joined) = try await member(server, "reader", in: "lobby")
         let stored = try await history(reader, "lobby")
         #expect(stored == Array(1...(stored.last ?? 0)), "the stored seqs run from 1 without a gap")

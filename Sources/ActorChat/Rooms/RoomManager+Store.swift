@@ -49,9 +49,8 @@ extension RoomManager {
         self.store = store
         for room in stored {
             let recent = room.recent.map { HistoryEntry(seq: $0.seq, from: $0.from, text: $0.text, ts: $0.ts) }
-            let firstSeq = min(room.lastSeq + 1, recent.first?.seq ?? room.lastSeq + 1)
             let restored = Room(
-                name: room.name, limit: room.limit, creatorKey: room.creatorKey, storeID: room.id, firstSeq: firstSeq,
+                name: room.name, limit: room.limit, creatorKey: room.creatorKey, storeID: room.id, firstSeq: room.firstSeq,
                 replayCapacity: limits.replayCapacity, lastSeq: room.lastSeq, recent: recent)
             rooms[Names.key(room.name)] = restored
             directory.set(restored.info)
