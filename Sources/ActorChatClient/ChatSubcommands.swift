@@ -79,12 +79,17 @@ extension ChatCommandLine {
         do {
             client = try await ChatClient.connect(host: context.host, port: context.port)
         } catch {
-            throw ClientError.server(code: "connect", message: "cannot connect to \(context.host):\(context.port): \(error)")
+            throw cannotConnect(context.host, context.port, error)
         }
         let base = context.environment["USER"].flatMap { Names.problem(with: $0, maxLength: 20) == nil ? $0 : nil } ?? "cli"
         let name = context.name ?? "\(base)-\(String(UInt16.random(in: 0...UInt16.max), radix: 16))"
         try await client.login(name, token: context.token)
         return client
+    }
+
+    /// What a failed connect says: where it tried, and the likely cause.
+    private static func cannotConnect(_ host: String, _ port: Int, _ error: any Error) -> ClientError {
+        .server(code: "connect", message: "cannot connect to \(host):\(port) (\(error)); is the server running?")
     }
 
     private static func oneShot(
@@ -158,7 +163,11 @@ extension ChatCommandLine {
         options.json = context.json
         let output = context.console.out
         let session = ClientSession(options: options, color: false, output: output)
-        try await session.start()
+        do {
+            try await session.start()
+        } catch let error as SystemError {
+            throw cannotConnect(options.host, options.port, error)
+        }
         try await session.join(room, createLimit: createLimit)
         let events = Task { await session.run() }
         for await line in standardInputLines() where !line.isEmpty {
@@ -181,7 +190,11 @@ extension ChatCommandLine {
     private static func chat(in room: String, createLimit: Int?, options: ClientSession.Options, prompt: TerminalPrompt, color: Bool) async throws -> Int32 {
         defer { prompt.restore() }
         let session = ClientSession(options: options, color: color, output: prompt.print)
-        try await session.start()
+        do {
+            try await session.start()
+        } catch let error as SystemError {
+            throw cannotConnect(options.host, options.port, error)
+        }
         try await session.join(room, createLimit: createLimit)
         prompt.print("* /help lists the commands; Ctrl-D or /quit leaves")
         prompt.setPrompt("[\(await session.current ?? room)] > ")

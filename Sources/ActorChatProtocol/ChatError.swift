@@ -2,7 +2,8 @@
 public enum ChatError: Error, Sendable, Equatable {
     case badFrame(String)
     case frameTooLarge(limit: Int)
-    case unknownEvent(String)
+    /// The event's name, and the known event closest to it, if one is close.
+    case unknownEvent(String, suggestion: String? = nil)
     case invalidParams(String)
     case notLoggedIn
     case alreadyLoggedIn
@@ -58,9 +59,11 @@ public enum ChatError: Error, Sendable, Equatable {
 
     public var message: String {
         switch self {
-        case .badFrame(let reason): "bad frame: \(reason)"
+        case .badFrame(let reason):
+            "bad frame: \(reason). A line is one JSON object, for example {\"event\":\"login\",\"params\":{\"name\":\"alice\"}}"
         case .frameTooLarge(let limit): "line longer than \(limit) bytes; the connection is closed"
-        case .unknownEvent(let name): "unknown event '\(name)'"
+        case .unknownEvent(let name, let suggestion?): "unknown event '\(name)'; did you mean '\(suggestion)'?"
+        case .unknownEvent(let name, nil): "unknown event '\(name)'"
         case .invalidParams(let reason): "invalid params: \(reason)"
         case .notLoggedIn: "log in first: send {\"event\":\"login\",\"params\":{\"name\":...}}"
         case .alreadyLoggedIn: "this connection is already logged in"

@@ -183,7 +183,12 @@ final class CapturedOutput: Sendable {
         await server.stop()
         (code, output) = await run(["rooms", "--port", port])
         #expect(code == 1)
-        #expect(output.text.contains("cannot connect"))
+        #expect(output.text.contains("cannot connect to localhost:\(port)"))
+        #expect(output.text.contains("is the server running?"))
+        (code, output) = await run(["join", "lobby", "--name", "ann", "--port", port])
+        #expect(code == 1)
+        #expect(output.all.first?.hasPrefix("error: cannot connect to localhost:\(port)") == true)
+        #expect(output.text.contains("is the server running?"))
     }
 }
 

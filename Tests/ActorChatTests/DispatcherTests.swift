@@ -23,13 +23,25 @@ import Testing
         }
         var (context, _, loop) = try await context()
         await #expect(throws: ChatError.notLoggedIn) { try await dispatcher.dispatch(ClientRequest(event: "private"), context: &context) }
-        await #expect(throws: ChatError.unknownEvent("nope")) { try await dispatcher.dispatch(ClientRequest(event: "nope"), context: &context) }
+        await #expect(throws: ChatError.unknownEvent("nonsense")) { try await dispatcher.dispatch(ClientRequest(event: "nonsense"), context: &context) }
+        await #expect(throws: ChatError.unknownEvent("OPEN", suggestion: "open")) {
+            try await dispatcher.dispatch(ClientRequest(event: "OPEN"), context: &context)
+        }
         try await dispatcher.dispatch(ClientRequest(event: "open", params: ["name": "ann"]), context: &context)
         #expect(context.user?.name == "ann")
         try await dispatcher.dispatch(ClientRequest(event: "private"), context: &context)
         #expect(context.closing == .logout)
         #expect(dispatcher.events == ["open", "private"])
         await loop.stop()
+    }
+
+    @Test func anUnknownEventNamesTheClosestOne() {
+        let chat = Dispatcher.chat()
+        #expect(chat.closestEvent(to: "sned") == "send")
+        #expect(chat.closestEvent(to: "LOGIN") == "login")
+        #expect(chat.closestEvent(to: "create") == nil)
+        #expect(ChatError.unknownEvent("sned", suggestion: "send").message == "unknown event 'sned'; did you mean 'send'?")
+        #expect(ChatError.badFrame("x").message.contains(#"{"event":"login","params":{"name":"alice"}}"#))
     }
 
     @Test func theChatDispatcherHandlesEveryDocumentedEvent() {

@@ -30,6 +30,31 @@ public struct Dispatcher: Sendable {
         routes[event] = Route(access: access, pipelined: pipelined, handler: handler)
     }
 
+    /// The registered event nearest `name` (ignoring case) when it is at most two edits away: the
+    /// usual typo, or the right name in the wrong case.
+    func closestEvent(to name: String) -> String? {
+        let typed = Array(name.lowercased().utf8.prefix(64))
+        var best: (event: String, distance: Int)?
+        for event in routes.keys.sorted() {
+            let distance = Self.editDistance(typed, Array(event.utf8))
+            if distance <= 2 && distance < (best?.distance ?? Int.max) { best = (event, distance) }
+        }
+        return best?.event
+    }
+
+    /// Levenshtein distance, one row at a time.
+    private static func editDistance(_ a: [UInt8], _ b: [UInt8]) -> Int {
+        var previous = Array(0...b.count)
+        for (i, x) in a.enumerated() {
+            var current = [i + 1] + Array(repeating: 0, count: b.count)
+            for (j, y) in b.enumerated() {
+                current[j + 1] = min(previous[j + 1] + 1, current[j] + 1, previous[j] + (x == y ? 0 : 1))
+            }
+            previous = current
+        }
+        return previous[b.count]
+    }
+
     /// Whether `event`'s reply may follow replies still owed to earlier requests (see `on`).
     public func isPipelined(_ event: String) -> Bool {
         routes[event]?.pipelined ?? false
@@ -38,7 +63,9 @@ public struct Dispatcher: Sendable {
     public var events: [String] { routes.keys.sorted() }
 
     nonisolated(nonsending) public func dispatch(_ request: ClientRequest, context: inout SessionContext) async throws(ChatError) {
-        guard let route = routes[request.event] else { throw .unknownEvent(String(request.event.prefix(64))) }
+        guard let route = routes[request.event] else {
+            throw .unknownEvent(String(request.event.prefix(64)), suggestion: closestEvent(to: request.event))
+        }
         if route.access == .loggedIn && context.user == nil { throw .notLoggedIn }
         try await route.handler(request, &context)
     }
