@@ -8,19 +8,17 @@ import Synchronization
 /// operation. Nothing on the sessions' thread or the event loop ever waits for it; outcomes go
 /// out, in submission order, on `results`.
 final class StoreWriter<Token: Sendable>: Sendable {
-    private struct Queue {
-        var operations: [(StoreOperation, Token)] = []
-        var sleeping = false
-        var closed = false
-    }
-
-    private let queue = Mutex(Queue())
-    private let wakeup = DispatchSemaphore(value: 0)
+    private let queue = ThreadQueue<Submission>()
     private let finished = DispatchSemaphore(value: 0)
     private let results: AsyncStream<[StoreResult<Token>]>.Continuation
     let statistics: Mutex<CommitStatistics>
     /// A page limit for the file, applied by the writer before its next commit (see `ChatStore.limitPages`).
     let pageLimit = Mutex<Int??>(nil)
+
+    private struct Submission: Sendable {
+        let operation: StoreOperation
+        let token: Token
+    }
 
     /// Takes over `database` (used only on the writer's thread from here on).
     init(database: sending SQLiteDatabase, state: WriterState, historyLimit: Int, results: AsyncStream<[StoreResult<Token>]>.Continuation) {
@@ -38,43 +36,23 @@ final class StoreWriter<Token: Sendable>: Sendable {
     }
 
     func submit(_ operation: StoreOperation, token: Token) {
-        let wake = queue.withLock { queue -> Bool in
-            queue.operations.append((operation, token))
-            defer { queue.sleeping = false }
-            return queue.sleeping
-        }
-        if wake { wakeup.signal() }
+        queue.push(Submission(operation: operation, token: token))
     }
 
     /// Commits what is queued, then stops the thread and returns.
     func close() {
-        let wake = queue.withLock { queue -> Bool in
-            queue.closed = true
-            defer { queue.sleeping = false }
-            return queue.sleeping
-        }
-        if wake { wakeup.signal() }
+        queue.close()
         finished.wait()
     }
 
     private func run(_ session: WriterSession) {
-        var batch: [(StoreOperation, Token)] = []
-        while true {
-            let closed = queue.withLock { queue -> Bool in
-                swap(&queue.operations, &batch)
-                if batch.isEmpty && !queue.closed { queue.sleeping = true }
-                return queue.closed
-            }
-            if batch.isEmpty {
-                if closed { break }
-                wakeup.wait()
-                continue
-            }
+        var batch: [Submission] = []
+        while queue.take(into: &batch) {
             if let limit = pageLimit.withLock({ $0.take() }) { session.limitPages(to: limit) }
             let started = monotonicNanos()
-            let outcomes = session.commit(batch.map(\.0))
+            let outcomes = session.commit(batch.map(\.operation))
             let micros = Int((monotonicNanos() - started) / 1000)
-            results.yield(zip(batch, outcomes).map { StoreResult(token: $0.0.1, outcome: $0.1) })
+            results.yield(zip(batch, outcomes).map { StoreResult(token: $0.0.token, outcome: $0.1) })
             let size = batch.count
             statistics.withLock { $0.record(batch: size, micros: micros) }
             batch.removeAll(keepingCapacity: true)

@@ -1,0 +1,53 @@
+import Dispatch
+import Synchronization
+
+/// Work handed to one thread, taken all at once: the thread sleeps only when it has run dry, and
+/// a push wakes it once, not once per item. Used by the store's writer and reader threads.
+final class ThreadQueue<Item: Sendable>: Sendable {
+    private struct State {
+        var items: [Item] = []
+        var sleeping = false
+        var closed = false
+    }
+
+    private let state = Mutex(State())
+    private let wakeup = DispatchSemaphore(value: 0)
+
+    /// Queues `item`; false (and not queued) once the queue is closed.
+    @discardableResult
+    func push(_ item: Item) -> Bool {
+        let (accepted, wake) = state.withLock { state -> (Bool, Bool) in
+            guard !state.closed else { return (false, false) }
+            state.items.append(item)
+            defer { state.sleeping = false }
+            return (true, state.sleeping)
+        }
+        if wake { wakeup.signal() }
+        return accepted
+    }
+
+    /// Takes no more; what is queued is still taken.
+    func close() {
+        let wake = state.withLock { state -> Bool in
+            state.closed = true
+            defer { state.sleeping = false }
+            return state.sleeping
+        }
+        if wake { wakeup.signal() }
+    }
+
+    /// Swaps everything queued into `batch` (empty), waiting while nothing is; false once the
+    /// queue is closed and drained. Called by the queue's one thread.
+    func take(into batch: inout [Item]) -> Bool {
+        while true {
+            let closed = state.withLock { state -> Bool in
+                swap(&state.items, &batch)
+                if batch.isEmpty && !state.closed { state.sleeping = true }
+                return state.closed
+            }
+            if !batch.isEmpty { return true }
+            if closed { return false }
+            wakeup.wait()
+        }
+    }
+}
