@@ -1,0 +1,25 @@
+/// One change for the writer to make durable, in the order submitted.
+public enum StoreOperation: Sendable {
+    /// `firstSeq - 1` is where the room's seqs continue (see `ChatStore.retiredSeq`).
+    case createRoom(id: Int64, name: String, key: String, limit: Int, creatorKey: String?, createdAt: Int, firstSeq: Int)
+    /// Deletes the room and its history; remembers its last seq under its name.
+    case deleteRoom(id: Int64, key: String)
+    /// Stores a message; the store gives it the room's next seq.
+    case append(roomID: Int64, from: String, text: String, ts: Int)
+}
+
+/// What became of one operation.
+public enum StoreOutcome: Sendable, Equatable {
+    /// Durable; `seq` for an append.
+    case stored(seq: Int?)
+    /// An append to a room that was deleted first: nothing stored.
+    case roomGone
+    /// The transaction failed (disk full, I/O error): nothing of it was stored.
+    case failed(SQLiteError)
+}
+
+/// An operation's outcome, with the token its submitter gave it.
+public struct StoreResult<Token: Sendable>: Sendable {
+    public let token: Token
+    public let outcome: StoreOutcome
+}

@@ -1,0 +1,17 @@
+/// How hard a commit holds on.
+public enum SyncMode: String, Sendable {
+    /// Survives the server's crash or `kill -9` (WAL, synchronous=NORMAL).
+    case normal
+    /// Also survives the OS's crash or a power cut: fsync at each commit (synchronous=FULL).
+    case full
+}
+
+public struct StoreOptions: Sendable {
+    public var sync = SyncMode.normal
+    /// Messages kept per room; older ones are pruned in the background. 0 keeps none.
+    public var historyLimit = 100_000
+    /// Newest messages per room loaded at start for replay.
+    public var replayLimit = 1000
+
+    public init() {}
+}
