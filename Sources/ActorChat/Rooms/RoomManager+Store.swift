@@ -4,8 +4,9 @@ import ActorChatStore
 import Foundation
 
 /// The rooms and the durable store: restoring at start, handing changes to the store's writer,
-/// and acting on its commits in order. The `RoomManager` never waits on the disk: a request that
-/// needs a commit suspends its session, and the writer's outcome resumes it.
+/// and acting on its commits in order. The `RoomManager` never waits on the disk: a create or a
+/// close suspends its session until the writer's outcome resumes it, and a send is pipelined (its
+/// reply comes from here, and the session's `CommitBarrier` hears when it has).
 extension RoomManager {
     typealias Store = ChatStore<PendingWrite>
 
