@@ -11,6 +11,21 @@ public struct RoomInfo: Sendable, Equatable {
     }
 }
 
+/// One event as `help` lists it.
+public struct EventDescription: Sendable, Equatable {
+    public var event: String
+    /// Param names; an optional one ends in `?`.
+    public var params: [String]
+    /// `anyone`, `logged_in` or `admin`.
+    public var access: String
+
+    public init(event: String, params: [String], access: String) {
+        self.event = event
+        self.params = params
+        self.access = access
+    }
+}
+
 /// One message in a `history` page.
 public struct HistoryEntry: Sendable, Equatable {
     public var seq: Int
@@ -66,6 +81,7 @@ public enum ServerEvent: Sendable, Equatable {
     case pong
     case bye
     case logs([String])
+    case help([EventDescription])
     case stats(JSONObject)
     case serverShutdown
     case error(ChatError)
@@ -82,6 +98,7 @@ public enum ServerEvent: Sendable, Equatable {
         case .members: "members"
         case .message: "message"
         case .historyGap: "history_gap"
+        case .help: "help"
         case .history: "history"
         case .sent: "sent"
         case .dm: "dm"
@@ -185,6 +202,18 @@ public enum ServerEvent: Sendable, Equatable {
         case .logs(let lines):
             writer.key(literal: "lines")
             writer.write(names: lines)
+        case .help(let events):
+            writer.key(literal: "events")
+            writer.beginArray()
+            for description in events {
+                writer.beginObject()
+                writer.field("event", description.event)
+                writer.key(literal: "params")
+                writer.write(names: description.params)
+                writer.field("access", description.access)
+                writer.endObject()
+            }
+            writer.endArray()
         case .stats(let stats):
             for member in stats.members {
                 writer.key(member.key)

@@ -44,9 +44,24 @@ import Testing
         #expect(ChatError.badFrame("x").message.contains(#"{"event":"login","params":{"name":"alice"}}"#))
     }
 
+    @Test func helpListsExactlyTheRegistrations() async throws {
+        let server = try await TestServer.start()
+        let guest = try await server.client()
+        let help = try await guest.request("help")
+        let listed = (help["events"]?.array ?? []).compactMap(\.object).map { event in
+            EventDescription(
+                event: event["event"]?.string ?? "", params: (event["params"]?.array ?? []).compactMap(\.string),
+                access: event["access"]?.string ?? "")
+        }
+        #expect(listed == Dispatcher.chat().descriptions)
+        #expect(listed.first { $0.event == "join" } == EventDescription(event: "join", params: ["room", "history?", "since?"], access: "logged_in"))
+        #expect(listed.first { $0.event == "stats" }?.access == "admin")
+        await server.stop()
+    }
+
     @Test func theChatDispatcherHandlesEveryDocumentedEvent() {
         #expect(Dispatcher.chat().events == [
-            "close_room", "create_room", "dm", "history", "join", "kick", "leave", "login", "logout", "logs", "ping", "rooms", "send", "stats", "who",
+            "close_room", "create_room", "dm", "help", "history", "join", "kick", "leave", "login", "logout", "logs", "ping", "rooms", "send", "stats", "who",
         ])
     }
 }

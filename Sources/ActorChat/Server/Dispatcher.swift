@@ -7,13 +7,17 @@ public struct Dispatcher: Sendable {
     public typealias Handler = nonisolated(nonsending) @Sendable (ClientRequest, inout SessionContext) async throws(ChatError) -> Void
 
     /// Who may send an event.
-    public enum Access: Sendable {
+    public enum Access: String, Sendable {
         case anyone
-        case loggedIn
+        case loggedIn = "logged_in"
+        /// Logged in with the admin token; others get `forbidden`.
+        case admin
     }
 
     private struct Route: Sendable {
         let access: Access
+        /// Param names as `help` lists them; an optional one ends in `?`.
+        let params: [String]
         let pipelined: Bool
         let handler: Handler
     }
@@ -25,9 +29,16 @@ public struct Dispatcher: Sendable {
     /// Registers the handler for `event`. One handler per event: registering a name twice is a bug.
     /// A `pipelined` handler's reply comes from a later commit, in order with the session's other
     /// pipelined requests (`SessionContext.commits`); every other request waits for those first.
-    public mutating func on(_ event: String, access: Access = .loggedIn, pipelined: Bool = false, _ handler: @escaping Handler) {
+    public mutating func on(
+        _ event: String, params: [String] = [], access: Access = .loggedIn, pipelined: Bool = false, _ handler: @escaping Handler
+    ) {
         precondition(routes[event] == nil, "'\(event)' is registered twice")
-        routes[event] = Route(access: access, pipelined: pipelined, handler: handler)
+        routes[event] = Route(access: access, params: params, pipelined: pipelined, handler: handler)
+    }
+
+    /// Every registered event with its params and who may send it, by name.
+    public var descriptions: [EventDescription] {
+        routes.keys.sorted().map { EventDescription(event: $0, params: routes[$0]!.params, access: routes[$0]!.access.rawValue) }
     }
 
     /// The registered event nearest `name` (ignoring case) when it is at most two edits away: the
@@ -66,7 +77,8 @@ public struct Dispatcher: Sendable {
         guard let route = routes[request.event] else {
             throw .unknownEvent(String(request.event.prefix(64)), suggestion: closestEvent(to: request.event))
         }
-        if route.access == .loggedIn && context.user == nil { throw .notLoggedIn }
+        if route.access != .anyone && context.user == nil { throw .notLoggedIn }
+        if route.access == .admin && context.user?.admin != true { throw .forbidden("'\(request.event)' is for admins") }
         try await route.handler(request, &context)
     }
 }

@@ -6,7 +6,7 @@ extension Dispatcher {
     public static func chat() -> Dispatcher {
         var dispatcher = Dispatcher()
 
-        dispatcher.on("login", access: .anyone) { request, context throws(ChatError) in
+        dispatcher.on("login", params: ["name", "token?"], access: .anyone) { request, context throws(ChatError) in
             guard context.user == nil else { throw .alreadyLoggedIn }
             let name = try request.params.requiredString("name")
             let admin = try isAdmin(token: try request.params.optionalString("token"), configuration: context.services.configuration)
@@ -16,11 +16,11 @@ extension Dispatcher {
             context.services.log.log(.info, "login \(user.name)\(admin ? " (admin)" : "") #\(context.connection.id)")
         }
 
-        dispatcher.on("ping", access: .anyone) { request, context throws(ChatError) in
+        dispatcher.on("ping", params: [], access: .anyone) { request, context throws(ChatError) in
             context.reply(.pong, to: request)
         }
 
-        dispatcher.on("logout", access: .anyone) { request, context throws(ChatError) in
+        dispatcher.on("logout", params: [], access: .anyone) { request, context throws(ChatError) in
             if let user = context.user {
                 await context.services.rooms.logout(userID: user.id, reason: "logout")
                 context.services.log.log(.info, "logout \(user.name)")
@@ -30,11 +30,11 @@ extension Dispatcher {
             context.closing = .logout
         }
 
-        dispatcher.on("rooms") { request, context throws(ChatError) in
+        dispatcher.on("rooms", params: []) { request, context throws(ChatError) in
             context.reply(.rooms(await context.services.rooms.encodedRoomList()), to: request)
         }
 
-        dispatcher.on("create_room") { request, context throws(ChatError) in
+        dispatcher.on("create_room", params: ["room", "limit"]) { request, context throws(ChatError) in
             let room = try request.params.requiredString("room")
             guard let limit = request.params["limit"] else { throw .invalidParams("'limit' is required") }
             guard let count = limit.integer else { throw .invalidLimit("'limit' must be a whole number") }
@@ -43,7 +43,7 @@ extension Dispatcher {
             context.services.log.log(.info, "create \(room) limit \(count) by \(user.name)")
         }
 
-        dispatcher.on("join") { request, context throws(ChatError) in
+        dispatcher.on("join", params: ["room", "history?", "since?"]) { request, context throws(ChatError) in
             let room = try request.params.requiredString("room")
             let user = try context.loggedInUser()
             let replay = try replayRequested(request.params, limits: context.services.configuration.rooms)
@@ -51,7 +51,7 @@ extension Dispatcher {
             context.services.log.log(.info, "join \(room) \(user.name)")
         }
 
-        dispatcher.on("history") { request, context throws(ChatError) in
+        dispatcher.on("history", params: ["room", "before?", "limit?"]) { request, context throws(ChatError) in
             let room = try request.params.requiredString("room")
             let user = try context.loggedInUser()
             let before = try request.params.optionalInteger("before")
@@ -74,40 +74,40 @@ extension Dispatcher {
             }
         }
 
-        dispatcher.on("leave") { request, context throws(ChatError) in
+        dispatcher.on("leave", params: ["room"]) { request, context throws(ChatError) in
             let room = try request.params.requiredString("room")
             let user = try context.loggedInUser()
             try await context.services.rooms.leave(room: room, userID: user.id, replyID: request.id)
             context.services.log.log(.info, "leave \(room) \(user.name)")
         }
 
-        dispatcher.on("who") { request, context throws(ChatError) in
+        dispatcher.on("who", params: ["room"]) { request, context throws(ChatError) in
             let room = try request.params.requiredString("room")
             context.reply(try await context.services.rooms.members(of: room), to: request)
         }
 
         // Pipelined: the session reads on while the message commits; its reply comes from the commit.
-        dispatcher.on("send", pipelined: true) { request, context throws(ChatError) in
+        dispatcher.on("send", params: ["room", "text"], pipelined: true) { request, context throws(ChatError) in
             let room = try request.params.requiredString("room")
             let text = try request.params.messageText(maxBytes: context.services.configuration.maxTextBytes)
             try await context.services.rooms.send(
                 text: text, to: room, userID: try context.loggedInUser().id, replyID: request.id, barrier: context.commits)
         }
 
-        dispatcher.on("dm") { request, context throws(ChatError) in
+        dispatcher.on("dm", params: ["to", "text"]) { request, context throws(ChatError) in
             let recipient = try request.params.requiredString("to")
             let text = try request.params.messageText(maxBytes: context.services.configuration.maxTextBytes)
             try await context.services.rooms.directMessage(text: text, to: recipient, userID: try context.loggedInUser().id, replyID: request.id)
         }
 
-        dispatcher.on("close_room") { request, context throws(ChatError) in
+        dispatcher.on("close_room", params: ["room"]) { request, context throws(ChatError) in
             let room = try request.params.requiredString("room")
             let user = try context.loggedInUser()
             try await context.services.rooms.closeRoom(room, by: user.id, replyID: request.id)
             context.services.log.log(.info, "close \(room) by \(user.name)")
         }
 
-        dispatcher.on("kick") { request, context throws(ChatError) in
+        dispatcher.on("kick", params: ["room", "user"]) { request, context throws(ChatError) in
             let room = try request.params.requiredString("room")
             let target = try request.params.requiredString("user")
             let user = try context.loggedInUser()
@@ -115,16 +115,20 @@ extension Dispatcher {
             context.services.log.log(.info, "kick \(target) from \(room) by \(user.name)")
         }
 
-        dispatcher.on("logs") { request, context throws(ChatError) in
-            guard try context.loggedInUser().admin else { throw .forbidden("'logs' is for admins") }
+        dispatcher.on("logs", params: ["limit?"], access: .admin) { request, context throws(ChatError) in
             let limit = try request.params.optionalInteger("limit") ?? 100
             guard limit >= 0 else { throw .invalidParams("'limit' must not be negative") }
             context.reply(.logs(context.services.log.lines(limit: limit)), to: request)
         }
 
-        dispatcher.on("stats") { request, context throws(ChatError) in
-            guard try context.loggedInUser().admin else { throw .forbidden("'stats' is for admins") }
+        dispatcher.on("stats", params: [], access: .admin) { request, context throws(ChatError) in
             context.reply(.stats(await context.services.stats()), to: request)
+        }
+
+        // Last, and straight from the registrations, so it lists exactly what this dispatcher serves.
+        let events = (dispatcher.descriptions + [EventDescription(event: "help", params: [], access: "anyone")]).sorted { $0.event < $1.event }
+        dispatcher.on("help", params: [], access: .anyone) { request, context throws(ChatError) in
+            context.reply(.help(events), to: request)
         }
 
         return dispatcher

@@ -165,13 +165,16 @@ struct ProtocolModel {
     private mutating func handle(_ event: String, _ params: JSONObject, id: JSONValue?, from connection: Int, into outcome: inout Outcome) throws(Failure) {
         let known = [
             "login", "ping", "logout", "rooms", "create_room", "join", "leave", "who", "send", "dm", "close_room", "kick", "logs", "stats", "history",
+            "help",
         ]
         guard known.contains(event) else { throw Failure("unknown_event") }
         let me = user(on: connection)
-        if !["login", "ping", "logout"].contains(event) && me == nil { throw Failure("not_logged_in") }
+        if !["login", "ping", "logout", "help"].contains(event) && me == nil { throw Failure("not_logged_in") }
         switch event {
         case "ping":
             outcome.add(connection, "pong", id: id)
+        case "help":
+            outcome.add(connection, "help", id: id)
         case "login":
             guard me == nil else { throw Failure("already_logged_in") }
             let name = try string("name", in: params)
@@ -406,7 +409,7 @@ func canonical(_ frame: ServerFrame) -> String {
         })
     }
     if frame.event == "error" { params["message"] = (params["message"]?.string?.isEmpty == false) ? nil : .string("<no message>") }
-    if frame.event == "logs" || frame.event == "stats" { params = [:] }
+    if frame.event == "logs" || frame.event == "stats" || frame.event == "help" { params = [:] }
     let id = frame.id.map { " id=\(canonical($0))" } ?? ""
     return "\(frame.event) \(canonical(.object(params)))\(id)"
 }

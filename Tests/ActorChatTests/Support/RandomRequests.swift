@@ -119,7 +119,7 @@ struct RandomRequests {
             default: break
             }
             return .request(connection, event: "login", params: params, id: id())
-        case 70..<82: return request(connection, ["rooms", "join", "send", "ping", "who"].randomElement(using: &random)!, ["room": room()])
+        case 70..<82: return request(connection, ["rooms", "join", "send", "ping", "who", "help"].randomElement(using: &random)!, ["room": room()])
         case 82..<88: return rawLine(connection)
         case 88..<92: return request(connection, "logout", [:])
         case 92..<96: return .drop(connection)
