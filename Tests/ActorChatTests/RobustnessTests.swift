@@ -25,6 +25,7 @@ import Testing
         for connection in trickles {
             let frames = try await LineReader.frames(untilClosed: connection)
             #expect(frames.map(\.errorCode) == ["timeout"])
+            #expect(frames.first?["message"]?.string?.contains("log in within 1 s") == true, "the notice says how long the window was")
         }
         try await server.expectAlive()
         try await server.expectDescriptors(backTo: baseline)

@@ -159,6 +159,9 @@ public actor ChatServer {
         limits.idleCloseSeconds = configuration.idleTimeoutSeconds
         limits.idlePing = ServerEvent.ping.encoded()
         limits.timeoutNotice = ServerEvent.error(.timeout("no request in time; the connection is closed")).encoded()
+        let window = configuration.loginTimeoutSeconds
+        let seconds = window == window.rounded() ? String(Int(window)) : String(window)
+        limits.deadlineNotice = ServerEvent.error(.timeout("log in within \(seconds) s of connecting; the connection is closed")).encoded()
         var admission = Admission()
         admission.rejectNotice = ServerEvent.error(.serverFull).encoded()
         admission.maxConnections = configuration.maxConnections ?? max(1, DescriptorLimit.raise() - Self.reservedDescriptors)

@@ -68,7 +68,7 @@ public final class Connection: Sendable {
         lastActivity.store(now, ordering: .relaxed)
     }
 
-    /// Closes the connection as `.timeout` (after `timeoutNotice`) once `seconds` pass, unless
+    /// Closes the connection as `.timeout` (after `deadlineNotice`) once `seconds` pass, unless
     /// `clearDeadline` comes first. Activity does not postpone it.
     public func setDeadline(in seconds: Double) {
         deadline.store(monotonicNanos() + UInt64(seconds * 1e9), ordering: .relaxed)

@@ -17,6 +17,8 @@ public struct ConnectionLimits: Sendable {
     public var idlePing: [UInt8] = []
     /// Sent before a connection is closed for `.timeout` (idle, or past its deadline).
     public var timeoutNotice: [UInt8] = []
+    /// Sent instead of `timeoutNotice` when the connection's deadline (`Connection.setDeadline`) passes.
+    public var deadlineNotice: [UInt8] = []
 
     public init() {}
 }

@@ -35,7 +35,7 @@ extension LoopDriver {
             untrimmedBytes += releaseIdleBuffers(io)
             let deadline = connection.deadline.load(ordering: .relaxed)
             if deadline != 0 && now >= deadline {
-                timeOut(io)
+                close(io, notice: limits.deadlineNotice, reason: .timeout)
                 continue
             }
             guard let pingAfter = limits.idlePingSeconds else { continue }
