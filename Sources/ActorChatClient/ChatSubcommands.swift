@@ -1,13 +1,14 @@
 import ActorChatCore
 import ActorChatProtocol
 import Foundation
+import Glibc
 
 /// The client's subcommands: the interactive `join` and the scriptable one-shots.
 extension ChatCommandLine {
     static let connectionOptions: [CommandLineArguments.Option] = [
         .init("host", value: "host", help: "Server host (default localhost)."),
         .init("port", value: "port", help: "Server port (default 7777)."),
-        .init("name", value: "name", help: "Your user name (default: $USER, or asked when interactive)."),
+        .init("name", value: "name", help: "Your user name (default: ACTOR_CHAT_NAME, else $USER, else $LOGNAME, else uid<N>)."),
         .init("token", value: "token", help: "Admin token (or ACTOR_CHAT_ADMIN_TOKEN)."),
         .init("json", help: "Print the server's events as JSON lines, for scripts."),
     ]
@@ -72,8 +73,8 @@ extension ChatCommandLine {
             }),
     ]
 
-    /// Connects and logs in. One-shots log in under a name of their own, so they never collide with
-    /// the same person's interactive session.
+    /// Connects and logs in under `--name`, else the default name. When that name is in use (the
+    /// same person's interactive session, say), a one-shot logs in under it with a suffix instead.
     private static func connect(_ context: Context) async throws -> ChatClient {
         let client: ChatClient
         do {
@@ -81,10 +82,23 @@ extension ChatCommandLine {
         } catch {
             throw cannotConnect(context.host, context.port, error)
         }
-        let base = context.environment["USER"].flatMap { Names.problem(with: $0, maxLength: 20) == nil ? $0 : nil } ?? "cli"
-        let name = context.name ?? "\(base)-\(String(UInt16.random(in: 0...UInt16.max), radix: 16))"
-        try await client.login(name, token: context.token)
+        let name = context.name ?? defaultName(context.environment)
+        do {
+            try await client.login(name, token: context.token)
+        } catch ClientError.server(code: "name_taken", _) where context.name == nil {
+            try await client.login("\(name.prefix(27))-\(String(UInt16.random(in: 0...UInt16.max), radix: 16))", token: context.token)
+        }
         return client
+    }
+
+    /// The name used without `--name`, the same every time: `ACTOR_CHAT_NAME`, else `$USER`, else
+    /// `$LOGNAME` (the first that is a valid user name), else `uid` and the user id. Stable, so a
+    /// room created by one command can be closed by the next.
+    static func defaultName(_ environment: [String: String]) -> String {
+        for key in ["ACTOR_CHAT_NAME", "USER", "LOGNAME"] {
+            if let name = environment[key], Names.problem(with: name, maxLength: Names.maxUserName) == nil { return name }
+        }
+        return "uid\(getuid())"
     }
 
     /// What a failed connect says: where it tried, and the likely cause.
@@ -152,7 +166,7 @@ extension ChatCommandLine {
             context.console.out("name: ")
             name = readLine()?.trimmingCharacters(in: .whitespaces)
         }
-        var options = ClientSession.Options(name: name ?? context.environment["USER"] ?? "guest")
+        var options = ClientSession.Options(name: name ?? defaultName(context.environment))
         options.host = context.host
         options.port = context.port
         options.token = context.token

@@ -1,3 +1,4 @@
+import Glibc
 import Foundation
 import Synchronization
 import Testing
@@ -139,6 +140,13 @@ final class CapturedOutput: Sendable {
         #expect(output.text.contains("USAGE: actor-chat-cli"))
     }
 
+    @Test func theDefaultNameIsStable() {
+        #expect(ChatCommandLine.defaultName(["ACTOR_CHAT_NAME": "ann", "USER": "root"]) == "ann")
+        #expect(ChatCommandLine.defaultName(["USER": "", "LOGNAME": "bob"]) == "bob")
+        #expect(ChatCommandLine.defaultName(["USER": "not a name"]) == "uid\(getuid())")
+        #expect(ChatCommandLine.defaultName([:]) == ChatCommandLine.defaultName([:]))
+    }
+
     @Test func helpForTheToolAndEachSubcommand() async {
         let (code, output) = await run(["--help"])
         #expect(code == 0)
@@ -159,6 +167,11 @@ final class CapturedOutput: Sendable {
         var (code, output) = await run(["create", "dev", "--limit", "3", "--port", port])
         #expect(code == 0)
         #expect(output.all == ["created dev (limit 3)"])
+        // With no name in the environment, one command's room is still the next one's to close.
+        (code, output) = await run(["create", "tmp1", "--limit", "2", "--port", port], environment: [:])
+        #expect(output.all == ["created tmp1 (limit 2)"])
+        (code, output) = await run(["close", "tmp1", "--port", port], environment: [:])
+        #expect(output.all == ["closed tmp1"])
         (code, output) = await run(["rooms", "--port", port])
         #expect(output.all == ["dev 0/3", "lobby 1/1000"])
         (code, output) = await run(["who", "lobby", "--port", port])
