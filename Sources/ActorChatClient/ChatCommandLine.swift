@@ -1,4 +1,5 @@
 import ActorChatCore
+import ActorChatProtocol
 import Foundation
 
 /// `actor-chat-cli`'s frame: its subcommands, how they are found and run, and where they write.
@@ -102,7 +103,13 @@ package enum ChatCommandLine {
             console.err("error: \(error)\n\n\(subcommand.arguments.usage)")
             return 64
         } catch {
-            console.err("error: \(error)")
+            if context.json {
+                // Scripts that asked for JSON get the failure as JSON too.
+                let (code, message) = if case ClientError.server(let code, let message) = error { (code, message) } else { ("client", "\(error)") }
+                console.err(Envelope(event: "error", params: ["code": .string(code), "message": .string(message)]).description)
+            } else {
+                console.err("error: \(error)")
+            }
             return 1
         }
     }

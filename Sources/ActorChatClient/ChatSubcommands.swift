@@ -101,6 +101,15 @@ extension ChatCommandLine {
         return "uid\(getuid())"
     }
 
+    /// Joins, and when the room does not exist, says how to make it.
+    private static func joinOrHint(_ session: ClientSession, _ room: String, createLimit: Int?) async throws {
+        do {
+            try await session.join(room, createLimit: createLimit)
+        } catch ClientError.server(code: "room_not_found", let message) {
+            throw ClientError.server(code: "room_not_found", message: "\(message); to create it: actor-chat-cli join \(room) --create --limit N")
+        }
+    }
+
     /// What a failed connect says: where it tried, and the likely cause.
     private static func cannotConnect(_ host: String, _ port: Int, _ error: any Error) -> ClientError {
         .server(code: "connect", message: "cannot connect to \(host):\(port) (\(error)); is the server running?")
@@ -182,7 +191,7 @@ extension ChatCommandLine {
         } catch let error as SystemError {
             throw cannotConnect(options.host, options.port, error)
         }
-        try await session.join(room, createLimit: createLimit)
+        try await joinOrHint(session, room, createLimit: createLimit)
         let events = Task { await session.run() }
         for await line in standardInputLines() where !line.isEmpty {
             do {
@@ -209,7 +218,7 @@ extension ChatCommandLine {
         } catch let error as SystemError {
             throw cannotConnect(options.host, options.port, error)
         }
-        try await session.join(room, createLimit: createLimit)
+        try await joinOrHint(session, room, createLimit: createLimit)
         prompt.print("* /help lists the commands; Ctrl-D or /quit leaves")
         prompt.setPrompt("[\(await session.current ?? room)] > ")
         let events = Task { await session.run() }
