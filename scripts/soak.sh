@@ -4,4 +4,4 @@
 # order, with no gaps; prints the server's memory at the start and the end.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-exec scripts/loadtest.sh --scenario rooms --rate 2000 --seconds "${1:-30}" --soak
+exec scripts/loadtest.sh --scenario rooms --rate 2000 --seconds "${1:-30}" --soak --restart

@@ -13,23 +13,39 @@ final class BenchClient: Sendable {
     /// The tail of a line split across reads, and reused scratch for this chunk's latencies.
     /// Only the loop thread touches it; the Mutex is uncontended and satisfies Sendable.
     private let scratch = Mutex<(carry: [UInt8], latencies: [UInt64], lastSeq: UInt64)>(([], [], 0))
-    private let connection = Mutex<Connection?>(nil)
+    /// The current connection, and whether the server has confirmed its join (sends wait for it).
+    private let link = Mutex<(connection: Connection?, joined: Bool)>((nil, false))
+    /// Called when the connection is lost; nil: the client stays down.
+    private let lost: (@Sendable (BenchClient) -> Void)?
 
-    init(index: Int, room: String, tally: BenchTally) {
+    init(index: Int, room: String, tally: BenchTally, lost: (@Sendable (BenchClient) -> Void)? = nil) {
         self.index = index
         self.room = room
         worker = tally
+        self.lost = lost
     }
 
     func attach(_ connection: Connection) {
-        self.connection.withLock { $0 = connection }
+        link.withLock { $0 = (connection, false) }
     }
 
-    var attached: Connection? { connection.withLock { $0 } }
+    var attached: Connection? { link.withLock { $0.connection } }
+
+    /// The newest seq this client has seen in its room: where a resume starts.
+    var lastSeq: UInt64 { scratch.withLock { $0.lastSeq } }
+
+    /// Sends `request` if the client is in its room; false while it is away or rejoining.
+    func sendIfJoined(_ request: [UInt8]) -> Bool {
+        guard let connection = link.withLock({ $0.joined ? $0.connection : nil }) else { return false }
+        connection.send(request)
+        return true
+    }
 
     func consume(_ bytes: UnsafeRawBufferPointer?) {
         guard let bytes else {
+            link.withLock { $0 = (nil, false) }
             worker.disconnected()
+            lost?(self)
             return
         }
         var tally = BenchTally.Chunk()
@@ -52,6 +68,7 @@ final class BenchClient: Sendable {
             scratch.carry.append(contentsOf: bytes[start...])
             worker.add(tally, latencies: scratch.latencies)
         }
+        if tally.counts.joined > 0 { link.withLock { $0.joined = true } }
         if tally.pings > 0 { attached?.send(ClientRequest(event: "ping").encoded()) }
     }
 
@@ -59,6 +76,8 @@ final class BenchClient: Sendable {
     private static let joined = Array(#"{"event":"joined""#.utf8)
     private static let welcome = Array(#"{"event":"welcome""#.utf8)
     private static let error = Array(#"{"event":"error","params":{"code":""#.utf8)
+    private static let historyGap = Array(#"{"event":"history_gap""#.utf8)
+    private static let history = Array(#"{"event":"history","#.utf8)
     private static let ping = Array(#"{"event":"ping""#.utf8)
     private static let textMarker = Array(#""text":""#.utf8)
     private static let messageRoom = Array(#"{"event":"message","params":{"room":""#.utf8)
@@ -101,6 +120,18 @@ final class BenchClient: Sendable {
             tally.errors.append(String(decoding: line[codeStart..<codeEnd], as: UTF8.self))
         } else if Self.has(line, prefix: Self.ping) {
             tally.pings += 1
+        } else if Self.has(line, prefix: Self.historyGap) {
+            tally.counts.gaps += 1
+        } else if Self.has(line, prefix: Self.history) {
+            // The answer to the soak's closing `history {limit: 1}`: the room's newest stored seq
+            // (none in an empty room). Anything above what this client saw was lost at the tail.
+            var newest: UInt64 = 0
+            if let seqStart = Self.end(of: Self.seqMarker, in: line) {
+                var cursor = seqStart
+                newest = Self.number(line, &cursor)
+            }
+            tally.counts.verified += 1
+            if newest > lastSeq { tally.counts.tailLosses += Int(newest - lastSeq) }
         }
     }
 
@@ -160,6 +191,12 @@ final class BenchTally: Sendable {
         var losses = 0
         var duplicates = 0
         var reorders = 0
+        /// `history_gap` notices: a resume that could not replay everything missed.
+        var gaps = 0
+        /// Closing checks answered, and the messages they found that this client never saw.
+        var verified = 0
+        var tailLosses = 0
+        var reconnects = 0
 
         mutating func add(_ other: Counts) {
             received += other.received
@@ -168,6 +205,10 @@ final class BenchTally: Sendable {
             losses += other.losses
             duplicates += other.duplicates
             reorders += other.reorders
+            gaps += other.gaps
+            verified += other.verified
+            tailLosses += other.tailLosses
+            reconnects += other.reconnects
         }
     }
 
@@ -187,7 +228,12 @@ final class BenchTally: Sendable {
 
         /// A refused login or join counts as settled too: the wait ends and the worker reports the refusals.
         func settled(_ milestone: Milestone) -> Int {
-            errors.values.reduce(0, +) + (milestone == .welcomed ? counts.welcomed : counts.joined)
+            let reached = switch milestone {
+            case .welcomed: counts.welcomed
+            case .joined: counts.joined
+            case .verified: counts.verified
+            }
+            return errors.values.reduce(0, +) + reached
         }
     }
 
@@ -195,6 +241,7 @@ final class BenchTally: Sendable {
     enum Milestone {
         case welcomed
         case joined
+        case verified
     }
 
     let totals = Mutex(Totals())
@@ -213,6 +260,10 @@ final class BenchTally: Sendable {
 
     func disconnected() {
         totals.withLock { $0.disconnects += 1 }
+    }
+
+    func reconnected() {
+        totals.withLock { $0.counts.reconnects += 1 }
     }
 
     /// Returns once `count` clients have reached `milestone` or been refused.

@@ -17,6 +17,7 @@ package enum BenchCommandLine {
                 .init("seconds", value: "s", help: "Seconds per step (default 10)."),
                 .init("sweep", help: "Raise the rate ×1.25 per step until delivery < 99% or p99 > 200 ms."),
                 .init("soak", help: "Check the delivery promise (no loss, duplicate or reorder); exit 1 if broken."),
+                .init("restart", help: "Halfway through, kill -9 the server (--server-pid) and start it again; clients resume with since."),
                 .init("workers", value: "n", help: "Worker processes (default 1; more for over 19,000 clients)."),
                 .init("clients", value: "n", help: "Clients, for connections and churn (default 19000 and 200)."),
                 .init("server-pid", value: "pid", help: "The server's pid, to report its CPU and memory."),
@@ -30,6 +31,7 @@ package enum BenchCommandLine {
                 .init("first", value: "index", help: "The first client this worker simulates (default 0)."),
                 .init("count", value: "n", help: "How many clients this worker simulates (default: all)."),
                 .init("run-id", value: "id", help: "The prefix of this run's room names."),
+                .init("reconnect", help: "A client that loses its connection connects again and resumes its room with since."),
             ] + generatorOptions), run: benchWorker),
     ]
 
@@ -65,7 +67,8 @@ package enum BenchCommandLine {
         _ = DescriptorLimit.raise()
         let worker = try BenchWorker(
             scenario: scenario, indices: first..<(first + count), host: parsed.value("host") ?? "127.0.0.1",
-            port: try parsed.integer("port", in: 1...65535) ?? 7777, messageBytes: try messageBytes(parsed), pipeline: try pipeline(parsed))
+            port: try parsed.integer("port", in: 1...65535) ?? 7777, messageBytes: try messageBytes(parsed), pipeline: try pipeline(parsed),
+            reconnects: parsed.flag("reconnect"))
         func answer(_ object: JSONObject) {
             var writer = JSONWriter()
             writer.write(.object(object))
@@ -79,6 +82,13 @@ package enum BenchCommandLine {
             case "run" where words.count == 3:
                 let figures = await worker.run(rate: Double(words[1]) ?? 0, seconds: Double(words[2]) ?? 0)
                 answer(["step": figures.json])
+            case "verify":
+                let (verified, tailLosses, gaps, reconnects) = await worker.verify()
+                answer([
+                    "verified": .number(String(verified)), "tail_losses": .number(String(tailLosses)), "gaps": .number(String(gaps)),
+                    "reconnects": .number(String(reconnects)),
+                    "error_codes": .object(JSONObject(worker.errorCodes.map { (key: $0.key, value: .number(String($0.value))) })),
+                ])
             case "churn" where words.count == 2:
                 let (logins, errors) = await worker.churn(seconds: Double(words[1]) ?? 0, concurrency: max(1, count))
                 answer(["logins": .number(String(logins)), "errors": .number(String(errors))])
@@ -99,10 +109,14 @@ package enum BenchCommandLine {
         options.seconds = try parsed.seconds("seconds", in: 0.1...3600) ?? 10
         options.sweep = parsed.flag("sweep")
         options.soak = parsed.flag("soak")
+        options.restartServer = parsed.flag("restart")
         options.workers = try parsed.integer("workers", in: 1...64) ?? 1
         options.messageBytes = try messageBytes(parsed)
         options.pipeline = try pipeline(parsed)
         options.serverPID = try parsed.integer("server-pid", in: 1...Int(Int32.max)).map { Int32($0) }
+        if options.restartServer, options.serverPID == nil || options.sweep {
+            throw UsageError("--restart needs --server-pid, and runs one step (no --sweep)")
+        }
         options.jsonPath = parsed.value("json")
         let executable = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
         _ = try await LoadTest(options: options, say: context.console.out, progress: context.console.err).run(executable: executable)

@@ -21,11 +21,24 @@ package final class BenchWorker: Sendable {
     private let textPadding: String
     /// Messages a sender puts in one write: 1 is a client typing; more is a client pipelining.
     private let pipeline: Int
+    /// Whether a client whose connection is lost connects again and resumes its room with `since`
+    /// (until the worker stops, which ends every connection).
+    private let reconnects: Bool
+    private let stopping = Atomic(false)
+    private let limits: ConnectionLimits = {
+        var limits = ConnectionLimits()
+        limits.outboundBytes = 64 << 20
+        return limits
+    }()
 
-    package init(scenario: BenchScenario, indices: Range<Int>, host: String, port: Int, messageBytes: Int = 100, pipeline: Int = 1) throws {
+    package init(
+        scenario: BenchScenario, indices: Range<Int>, host: String, port: Int, messageBytes: Int = 100, pipeline: Int = 1,
+        reconnects: Bool = false
+    ) throws {
         self.scenario = scenario
         self.indices = indices
         self.pipeline = max(1, pipeline)
+        self.reconnects = reconnects
         address = try SocketAddress.resolve(host: host, port: port)[0]
         sources = try Self.sourceAddresses(for: address)
         loop = try EventLoop(name: "bench-io")
@@ -36,9 +49,8 @@ package final class BenchWorker: Sendable {
     /// Joins go out only once every client is logged in, all at once: the server then batches each
     /// room's `user_joined` notices into few writes per member instead of one write per join.
     package func connectAll(concurrency: Int = 256) async throws {
-        var limits = ConnectionLimits()
-        limits.outboundBytes = 64 << 20
-        let created = indices.map { BenchClient(index: $0, room: scenario.room(of: $0), tally: tally) }
+        let lost: (@Sendable (BenchClient) -> Void)? = reconnects ? { @Sendable [weak self] client in self?.reconnect(client) } : nil
+        let created = indices.map { BenchClient(index: $0, room: scenario.room(of: $0), tally: tally, lost: lost) }
         clients.withLock { $0 = created }
         try await withThrowingTaskGroup(of: Void.self) { group in
             var next = created.makeIterator()
@@ -124,10 +136,44 @@ package final class BenchWorker: Sendable {
         }
     }
 
+    /// Connects `client` again (every 50 to 100 ms, for at most 30 s), logs it in and rejoins its
+    /// room with `since` its last seq; it sends again once the server confirms the join.
+    private func reconnect(_ client: BenchClient) {
+        guard !stopping.load(ordering: .relaxed) else { return }
+        Task { [address, sources, loop, limits, tally] in
+            let source = sources.isEmpty ? nil : sources[client.index % sources.count]
+            let deadline = ContinuousClock.now + .seconds(30)
+            while ContinuousClock.now < deadline {
+                if let connection = try? await loop.connect(to: address, from: source, limits: limits, onRead: { client.consume($0) }) {
+                    client.attach(connection)
+                    connection.send(
+                        ClientRequest(event: "login", params: ["name": .string("bench\(client.index)")]).encoded()
+                            + ClientRequest(event: "join", params: ["room": .string(client.room), "since": .number(String(client.lastSeq))]).encoded())
+                    tally.reconnected()
+                    return
+                }
+                try? await Task.sleep(for: .milliseconds(Int.random(in: 50...100)))
+            }
+        }
+    }
+
+    /// The soak's closing check: every client asks for its room's newest stored message and
+    /// compares it with the last it saw. Returns the checks answered, the messages found missing
+    /// at the tail, the `history_gap` notices and the reconnects, all over the whole run.
+    package func verify() async -> (verified: Int, tailLosses: Int, gaps: Int, reconnects: Int) {
+        let all = clients.withLock { $0 }
+        for client in all {
+            client.attached?.send(ClientRequest(event: "history", params: ["room": .string(client.room), "limit": .number("1")]).encoded())
+        }
+        await tally.wait(for: .verified, count: all.count)
+        return tally.totals.withLock { ($0.counts.verified, $0.counts.tailLosses, $0.counts.gaps, $0.counts.reconnects) }
+    }
+
     /// Error codes seen so far, with counts (for diagnosing a failed run).
     package var errorCodes: [String: Int] { tally.totals.withLock { $0.errors } }
 
     package func stop() async {
+        stopping.store(true, ordering: .relaxed)
         await loop.stop()
     }
 
@@ -139,18 +185,21 @@ package final class BenchWorker: Sendable {
         // Each sender's request is encoded once, around the due time that changes per message, so
         // the schedule thread spends its time sending rather than building JSON.
         let templates = senders.map { sender in
-            SendTemplate(connection: sender.attached, room: sender.room, text: "|\(sender.index)|\(textPadding)")
+            SendTemplate(client: sender, room: sender.room, text: "|\(sender.index)|\(textPadding)")
         }
         return await withCheckedContinuation { [pipeline] continuation in
             Thread {
                 let interval = 1e9 / rate
                 let start = monotonicNanos()
                 let end = start + UInt64(seconds * 1e9)
+                // Scheduled counts the schedule's messages; sent, those a joined client could send
+                // (a client away for a reconnect skips its turns).
+                var scheduled = 0
                 var sent = 0
                 var request: [UInt8] = []
                 while true {
-                    let first = start + UInt64(Double(sent) * interval)
-                    let last = start + UInt64(Double(sent + pipeline - 1) * interval)
+                    let first = start + UInt64(Double(scheduled) * interval)
+                    let last = start + UInt64(Double(scheduled + pipeline - 1) * interval)
                     if last >= end { break }
                     let now = monotonicNanos()
                     if last > now {
@@ -158,11 +207,11 @@ package final class BenchWorker: Sendable {
                         nanosleep(&pause, nil)
                         continue
                     }
-                    let template = templates[(sent / pipeline) % templates.count]
+                    let template = templates[(scheduled / pipeline) % templates.count]
                     request.removeAll(keepingCapacity: true)
                     for _ in 0..<pipeline { template.append(to: &request, due: first) }
-                    template.connection?.send(request)
-                    sent += pipeline
+                    if template.client.sendIfJoined(request) { sent += pipeline }
+                    scheduled += pipeline
                 }
                 continuation.resume(returning: sent)
             }.start()
@@ -186,12 +235,12 @@ package final class BenchWorker: Sendable {
 
 /// A sender's `send` request split around its text's first field, the due time in nanoseconds.
 private struct SendTemplate: Sendable {
-    let connection: Connection?
+    let client: BenchClient
     let head: [UInt8]
     let tail: [UInt8]
 
-    init(connection: Connection?, room: String, text suffix: String) {
-        self.connection = connection
+    init(client: BenchClient, room: String, text suffix: String) {
+        self.client = client
         // Room names and the suffix (digits, '|' and padding) need no JSON escaping.
         head = Array(#"{"event":"send","params":{"room":"\#(room)","text":""#.utf8)
         tail = Array("\(suffix)\"}}\n".utf8)

@@ -18,6 +18,8 @@ package struct LoadTest: Sendable {
         package var sweep = false
         /// Judge the delivery promise: no loss, duplicate or reorder, every delivery made, nobody cut.
         package var soak = false
+        /// Halfway through the step, kill the server with SIGKILL and start it again (the soak's crash).
+        package var restartServer = false
         package var workers = 1
         package var messageBytes = 100
         /// Messages each sender puts in one write (1: one per write, as a person types).
@@ -56,7 +58,9 @@ package struct LoadTest: Sendable {
 
     package func run(executable: URL) async throws -> JSONObject {
         let scenario = options.scenario
-        let sampler = options.serverPID.map(ServerSampler.init(pid:))
+        var sampler = options.serverPID.map(ServerSampler.init(pid:))
+        let restarter = ServerRestarter()
+        defer { restarter.stop() }
         let memoryBefore = sampler?.memory().resident ?? 0
         try await createRooms()
         say("scenario \(scenario.name): \(scenario.clients) clients in \(scenario.rooms) room(s) of \(scenario.roomSize), \(options.workers) worker process(es)"
@@ -73,7 +77,7 @@ package struct LoadTest: Sendable {
                 "bench", "--scenario", scenario.name, "--clients", String(scenario.clients), "--first", String(first), "--count", String(count),
                 "--host", options.host, "--port", String(options.port), "--message-bytes", String(options.messageBytes),
                 "--pipeline", String(options.pipeline), "--run-id", scenario.runID,
-            ]))
+            ] + (options.restartServer ? ["--reconnect"] : [])))
         }
         for worker in workers { _ = try await worker.nextObject() }
         let connectSeconds = (ContinuousClock.now - started).seconds
@@ -124,19 +128,11 @@ package struct LoadTest: Sendable {
             result["logins_per_second"] = .number(String(Double(logins) / options.seconds))
             result["errors"] = .number(String(errors))
         default:
-            let steps = try await runSteps(workers: workers, sampler: sampler)
+            let steps = try await runSteps(workers: workers, sampler: &sampler, restarter: restarter)
             result["steps"] = .array(steps.map(Self.json))
             if options.soak, let step = steps.last {
                 let memoryEnd = sampler?.memory().resident ?? 0
-                let figures = step.figures
-                say("soak: \(figures.losses) lost, \(figures.duplicates) duplicated, \(figures.reorders) reordered, delivery ratio \(step.ratio), \(figures.disconnects) disconnected, \(figures.errors) errors")
-                say("soak: server RSS \(memoryAfter / 1024) KiB at the start, \(memoryEnd / 1024) KiB at the end")
-                result["server_rss_start"] = .number(String(memoryAfter))
-                result["server_rss_end"] = .number(String(memoryEnd))
-                guard figures.losses == 0, figures.duplicates == 0, figures.reorders == 0, step.ratio == 1, figures.disconnects == 0, figures.errors == 0 else {
-                    throw LoadTestError.promiseBroken
-                }
-                say("soak: passed")
+                try await judgeSoak(step, workers: workers, memory: (memoryAfter, memoryEnd), into: &result)
             }
             if options.sweep {
                 let sustained = steps.last(where: \.passes)
@@ -153,17 +149,64 @@ package struct LoadTest: Sendable {
         return result
     }
 
-    private func runSteps(workers: [WorkerProcess], sampler: ServerSampler?) async throws -> [Step] {
+    /// The delivery promise, judged by seq: no receiver missed, doubled or reordered a message of
+    /// its room, none was told of a gap, and at the end each has seen its room's newest stored
+    /// message. Without a restart every send must also have been delivered and nobody cut off;
+    /// with one, every client must have come back (sends lost in the kill were never accepted, so
+    /// the delivery ratio is reported, not judged). A client may be cut twice: one that reconnects
+    /// while the killed server's listener is still being torn down is accepted into its backlog,
+    /// then reset.
+    private func judgeSoak(_ step: Step, workers: [WorkerProcess], memory: (start: Int, end: Int), into result: inout JSONObject) async throws {
+        var verified = 0, tailLosses = 0, gaps = 0, reconnects = 0
+        var errorCodes: [String: Int] = [:]
+        for worker in workers { worker.send("verify") }
+        for worker in workers {
+            let answer = try await worker.nextObject()
+            for (code, count) in answer["error_codes"]?.object?.members ?? [] { errorCodes[code, default: 0] += count.integer ?? 0 }
+            verified += answer["verified"]?.integer ?? 0
+            tailLosses += answer["tail_losses"]?.integer ?? 0
+            gaps += answer["gaps"]?.integer ?? 0
+            reconnects += answer["reconnects"]?.integer ?? 0
+        }
+        let figures = step.figures
+        let clients = options.scenario.clients
+        say("soak: \(figures.losses + tailLosses) lost (\(tailLosses) at the tail), \(figures.duplicates) duplicated, \(figures.reorders) reordered, \(gaps) gaps; delivery ratio \(String(format: "%.4f", step.ratio)), \(figures.disconnects) disconnected, \(reconnects) reconnected, \(figures.errors) errors"
+            + (errorCodes.isEmpty ? "" : " (over the run: " + errorCodes.sorted { $0.key < $1.key }.map { "\($0.key) ×\($0.value)" }.joined(separator: ", ") + ")"))
+        say("soak: server RSS \(memory.start / 1024) KiB at the start, \(memory.end / 1024) KiB at the end" + (options.restartServer ? " (after the restart)" : ""))
+        result["server_rss_start"] = .number(String(memory.start))
+        result["server_rss_end"] = .number(String(memory.end))
+        let byServer = figures.losses == 0 && tailLosses == 0 && figures.duplicates == 0 && figures.reorders == 0 && gaps == 0
+            && figures.errors == 0 && verified == clients
+        let connections = options.restartServer
+            ? figures.disconnects >= clients && reconnects == figures.disconnects
+            : step.ratio == 1 && figures.disconnects == 0
+        guard byServer, connections else { throw LoadTestError.promiseBroken }
+        say("soak: passed")
+    }
+
+    private func runSteps(workers: [WorkerProcess], sampler: inout ServerSampler?, restarter: ServerRestarter) async throws -> [Step] {
         let scenario = options.scenario
         var rate = options.rate ?? scenario.defaultRate
         var steps: [Step] = []
         say("step  offered/s  expected/s  achieved/s  ratio    p50ms   p90ms   p99ms  p99.9ms   maxms  errors  disc  srvCPU  srvRSS  genCPU")
         for index in 1... {
             say("step \(index): offering \(Self.count(rate)) messages/s for \(options.seconds) s…")
-            let cpuBefore = sampler?.cpuSeconds() ?? 0
+            var cpuBefore = sampler?.cpuSeconds() ?? 0
+            var carriedCPU = 0.0
             for worker in workers { worker.send("run \(rate / Double(workers.count)) \(options.seconds)") }
-            let ticker = progressTicker(step: index, sampler: sampler, cpuBefore: cpuBefore)
+            var ticker = progressTicker(step: index, sampler: sampler, cpuBefore: cpuBefore)
             defer { ticker.cancel() }
+            if options.restartServer, let old = sampler {
+                try await Task.sleep(for: .seconds(options.seconds / 2))
+                let used = old.cpuSeconds() - cpuBefore
+                let restarted = try await restarter.restart(pid: old.pid, port: options.port)
+                say(String(format: "restart: killed server pid %d with SIGKILL at %.1f s; pid %d listening %.2f s later", old.pid, options.seconds / 2, restarted.pid, restarted.downSeconds))
+                sampler = ServerSampler(pid: restarted.pid)
+                // The step's server CPU is the old process's share plus all of the new one's.
+                (carriedCPU, cpuBefore) = (used, 0)
+                ticker.cancel()
+                ticker = progressTicker(step: index, sampler: sampler, cpuBefore: 0, from: options.seconds / 2)
+            }
             var figures: BenchStepFigures?
             for worker in workers {
                 let answer = try await worker.nextObject()
@@ -173,7 +216,7 @@ package struct LoadTest: Sendable {
             guard let figures else { break }
             let step = Step(
                 offered: rate, figures: figures, deliveriesPerMessage: scenario.deliveriesPerMessage,
-                serverCPUSeconds: (sampler?.cpuSeconds() ?? 0) - cpuBefore, serverPeakRSS: sampler?.memory().peak ?? 0)
+                serverCPUSeconds: carriedCPU + (sampler?.cpuSeconds() ?? 0) - cpuBefore, serverPeakRSS: sampler?.memory().peak ?? 0)
             steps.append(step)
             say(row(index, step))
             guard options.sweep, step.passes, index < 40 else { break }
@@ -182,14 +225,15 @@ package struct LoadTest: Sendable {
         return steps
     }
 
-    /// Once a second while a step runs: how far along it is and how busy the server is.
-    private func progressTicker(step: Int, sampler: ServerSampler?, cpuBefore: Double) -> Task<Void, Never> {
+    /// Once a second while a step runs: how far along it is (counting from `offset` seconds into the
+    /// step) and how busy the server is.
+    private func progressTicker(step: Int, sampler: ServerSampler?, cpuBefore: Double, from offset: Double = 0) -> Task<Void, Never> {
         let (seconds, progress) = (options.seconds, progress)
         return Task {
             let start = ContinuousClock.now
             while (try? await Task.sleep(for: .seconds(1))) != nil {
                 let elapsed = (ContinuousClock.now - start).seconds
-                let phase = elapsed < seconds ? String(format: "%.0f/%.0f s", elapsed, seconds) : "draining"
+                let phase = offset + elapsed < seconds ? String(format: "%.0f/%.0f s", offset + elapsed, seconds) : "draining"
                 let cpu = sampler.map { String(format: ", server at %.0f%% CPU", ($0.cpuSeconds() - cpuBefore) / elapsed * 100) } ?? ""
                 progress("step \(step): \(phase)\(cpu)")
             }

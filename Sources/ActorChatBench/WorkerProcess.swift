@@ -60,12 +60,14 @@ package enum LoadTestError: Error, CustomStringConvertible {
     case workerExited
     case noServer(String)
     case promiseBroken
+    case restartFailed(String)
 
     package var description: String {
         switch self {
         case .workerExited: "a load-test worker exited early (see its error output above)"
         case .noServer(let reason): reason
         case .promiseBroken: "the delivery promise was broken (see the soak line above)"
+        case .restartFailed(let reason): "the soak could not restart the server: \(reason)"
         }
     }
 }

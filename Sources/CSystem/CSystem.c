@@ -1,6 +1,8 @@
 #define _GNU_SOURCE
 #include "CSystem.h"
 #include <pthread.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #if defined(__linux__)
 int csystem_accept4(int fd, struct sockaddr *address, socklen_t *length, int flags) {
@@ -9,5 +11,9 @@ int csystem_accept4(int fd, struct sockaddr *address, socklen_t *length, int fla
 
 int csystem_name_current_thread(const char *name) {
     return pthread_setname_np(pthread_self(), name);
+}
+
+int csystem_pidfd_open(int pid) {
+    return (int)syscall(SYS_pidfd_open, pid, 0);
 }
 #endif

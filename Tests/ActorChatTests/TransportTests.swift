@@ -1,5 +1,6 @@
 import Glibc
 import Foundation
+import Synchronization
 import Testing
 @testable import ActorChat
 @testable import ActorChatBench
@@ -207,14 +208,22 @@ import Testing
         await #expect(throws: (any Error).self) { try await loop.connectedPair() }
     }
 
-    @Test func connectingToAClosedPortFails() async throws {
+    /// The refusal is the connect's error, and only that: a reader that never had a connection is
+    /// not also told of an end (a reconnecting client would otherwise start a second attempt).
+    @Test func connectingToAClosedPortFailsWithoutEndingTheReader() async throws {
         let loop = try EventLoop(name: "test-loop")
         let listener = try loop.listen(on: try SocketAddress.resolve(host: "127.0.0.1", port: 0)[0], onAccept: { _ in })
         let address = listener.address
         listener.close()
-        await #expect(throws: SystemError.self) {
-            _ = try await withDeadline(.seconds(10), waitingFor: "connect to fail") { try await loop.connect(to: address) }
+        let reads = Mutex(0)
+        await #expect(throws: SystemError("connect", code: ECONNREFUSED)) {
+            _ = try await withDeadline(.seconds(10), waitingFor: "connect to fail") {
+                try await loop.connect(to: address) { _ in reads.withLock { $0 += 1 } }
+            }
         }
+        // A round trip through the loop: anything the failed connect had queued has run by now.
+        _ = try await loop.connectedPair()
+        #expect(reads.withLock { $0 } == 0)
         await loop.stop()
     }
 

@@ -104,13 +104,12 @@ final class LoopDriver {
     private func handleConnection(_ io: ConnectionIO, events: UInt32) {
         if case .connecting(let connecting) = io.phase {
             guard events & (EPOLLOUT.rawValue | EPOLLERR.rawValue | EPOLLHUP.rawValue) != 0 else { return }
-            io.phase = .open
             let code = Socket.pendingError(io.connection.fd)
             if code != 0 {
-                connecting.resume(throwing: SystemError("connect", code: code))
-                teardown(io, reason: .clientClosed)
+                teardown(io, reason: .clientClosed, connectError: code)
                 return
             }
+            io.phase = .open
             connecting.resume()
         }
         if events & (EPOLLIN.rawValue | EPOLLRDHUP.rawValue | EPOLLHUP.rawValue | EPOLLERR.rawValue) != 0 {
@@ -297,7 +296,9 @@ final class LoopDriver {
     }
 
     /// Deregisters, marks the connection closed, ends its stream and waiters, and only then closes the fd.
-    func teardown(_ io: ConnectionIO, reason: DisconnectReason) {
+    /// A connection that never opened fails its `connect` with `connectError` instead: its reader
+    /// never had a connection, so it is not told of an end.
+    func teardown(_ io: ConnectionIO, reason: DisconnectReason, connectError: Int32 = ECONNABORTED) {
         guard connections.removeValue(forKey: io.id) != nil else { return }
         let connection = io.connection
         connection.io = nil
@@ -320,10 +321,11 @@ final class LoopDriver {
         io.dirty = false
         io.output.removeAll()
         publishQueued(io)
-        endInput(io)
         if case .connecting(let connecting) = io.phase {
             io.phase = .open
-            connecting.resume(throwing: SystemError("connect", code: ECONNABORTED))
+            connecting.resume(throwing: SystemError("connect", code: connectError))
+        } else {
+            endInput(io)
         }
         Glibc.close(connection.fd)
     }

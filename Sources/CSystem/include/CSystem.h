@@ -13,6 +13,10 @@ int csystem_accept4(int fd, struct sockaddr *address, socklen_t *length, int fla
 
 /// Names the calling thread (pthread_setname_np, also _GNU_SOURCE); Linux refuses over 15 bytes.
 int csystem_name_current_thread(const char *name);
+
+/// pidfd_open(2): a descriptor that becomes readable when the process `pid` ends, child or not
+/// (glibc has no wrapper before 2.36, and Swift cannot call the variadic syscall(2)).
+int csystem_pidfd_open(int pid);
 #endif
 
 #endif
