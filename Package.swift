@@ -25,7 +25,7 @@ let package = Package(
             name: "ActorChatCLI", dependencies: ["ActorChatClient", "ActorChatBench", "ActorChatCore"], path: "Sources/actor-chat-cli"),
         .testTarget(
             name: "ActorChatTests",
-            dependencies: ["ActorChat", "ActorChatCore", "ActorChatProtocol", "ActorChatStore", "ActorChatClient", "ActorChatBench"]),
+            dependencies: ["ActorChat", "ActorChatCore", "ActorChatProtocol", "ActorChatStore", "ActorChatClient", "ActorChatBench", "CSystem"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -7,13 +7,21 @@
 #   scripts/loadtest.sh --scenario churn --seconds 10
 # The server keeps its history in a fresh store in a temporary directory (as a server does by
 # default); --memory runs it without one. Both flags are this script's, not the generator's.
+# ACTOR_CHAT_BIN=DIR uses the binaries in DIR as they are, without building (a frozen build to
+# measure while the sources change).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-swift build -c release >&2
-bin=.build/release
+if [ -n "${ACTOR_CHAT_BIN:-}" ]; then
+    bin=$ACTOR_CHAT_BIN
+else
+    swift build -c release >&2
+    bin=.build/release
+fi
 out=$(mktemp)
 data=$(mktemp -d)
-trap 'kill "$server" 2>/dev/null; wait "$server" 2>/dev/null; rm -rf "$out" "$data"' EXIT
+# The EXIT trap keeps the run's status: under --restart the first server is already gone, and a
+# failing kill or wait there must not turn a passed run into a failed one.
+trap 'status=$?; kill "$server" 2>/dev/null || true; wait "$server" 2>/dev/null || true; rm -rf "$out" "$data"; exit $status' EXIT
 store=(--data-dir "$data") args=()
 for arg in "$@"; do
     case "$arg" in

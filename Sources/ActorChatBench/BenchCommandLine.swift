@@ -119,7 +119,14 @@ package enum BenchCommandLine {
         }
         options.jsonPath = parsed.value("json")
         let executable = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
-        _ = try await LoadTest(options: options, say: context.console.out, progress: context.console.err).run(executable: executable)
+        let progress = ProgressLine()
+        let console = context.console
+        let loadTest = LoadTest(options: options, say: { line in
+            progress.clear()
+            console.out(line)
+        }, progress: progress.show)
+        defer { progress.clear() }
+        _ = try await loadTest.run(executable: executable)
         return 0
     }
 }

@@ -42,7 +42,17 @@ package struct LoadTest: Sendable {
         package var expectedPerSecond: Double { Double(figures.sent * deliveriesPerMessage) / figures.seconds }
         package var achievedPerSecond: Double { Double(figures.received) / figures.seconds }
         package var ratio: Double { figures.sent == 0 ? 1 : Double(figures.received) / Double(figures.sent * deliveriesPerMessage) }
-        package var passes: Bool { ratio >= 0.99 && figures.histogram.percentile(0.99) <= 200 && figures.disconnects == 0 }
+        package var passes: Bool { shortfall(disconnectsExpected: false) == nil }
+
+        /// Why the step does not count as sustained (nil: it does): under 99% delivered, a p99
+        /// over 200 ms, or a connection lost (unless the run cuts them on purpose).
+        package func shortfall(disconnectsExpected: Bool) -> String? {
+            let p99 = figures.histogram.percentile(0.99)
+            if ratio < 0.99 { return String(format: "%.1f%% delivered < 99%%", ratio * 100) }
+            if p99 > 200 { return "p99 \(LoadTable.milliseconds(p99)) ms > 200 ms" }
+            if figures.disconnects > 0, !disconnectsExpected { return "\(figures.disconnects) connection(s) lost" }
+            return nil
+        }
     }
 
     package let options: Options
@@ -128,16 +138,16 @@ package struct LoadTest: Sendable {
             result["logins_per_second"] = .number(String(Double(logins) / options.seconds))
             result["errors"] = .number(String(errors))
         default:
-            let steps = try await runSteps(workers: workers, sampler: &sampler, restarter: restarter)
+            var restartSummary: String?
+            let steps = try await runSteps(workers: workers, sampler: &sampler, restarter: restarter, restartSummary: &restartSummary)
             result["steps"] = .array(steps.map(Self.json))
+            say(verdict(steps))
+            restartSummary.map(say)
+            let sustained = steps.last { $0.shortfall(disconnectsExpected: options.restartServer) == nil }
+            result["sustained_deliveries_per_second"] = .number(String(sustained?.achievedPerSecond ?? 0))
             if options.soak, let step = steps.last {
                 let memoryEnd = sampler?.memory().resident ?? 0
                 try await judgeSoak(step, workers: workers, memory: (memoryAfter, memoryEnd), into: &result)
-            }
-            if options.sweep {
-                let sustained = steps.last(where: \.passes)
-                say("sustained capacity: \(sustained.map { Self.count($0.achievedPerSecond) } ?? "none") deliveries/s (the last step with ratio ≥ 0.99, p99 ≤ 200 ms, no disconnects)")
-                result["sustained_deliveries_per_second"] = .number(String(sustained?.achievedPerSecond ?? 0))
             }
         }
         if let path = options.jsonPath {
@@ -184,13 +194,16 @@ package struct LoadTest: Sendable {
         say("soak: passed")
     }
 
-    private func runSteps(workers: [WorkerProcess], sampler: inout ServerSampler?, restarter: ServerRestarter) async throws -> [Step] {
+    /// Runs the steps and prints the table; `restartSummary` says how the restart went, if there was one.
+    private func runSteps(
+        workers: [WorkerProcess], sampler: inout ServerSampler?, restarter: ServerRestarter, restartSummary: inout String?
+    ) async throws -> [Step] {
         let scenario = options.scenario
         var rate = options.rate ?? scenario.defaultRate
         var steps: [Step] = []
-        say("step  offered/s  expected/s  achieved/s  ratio    p50ms   p90ms   p99ms  p99.9ms   maxms  errors  disc  srvCPU  srvRSS  genCPU")
+        LoadTable.header.forEach(say)
         for index in 1... {
-            say("step \(index): offering \(Self.count(rate)) messages/s for \(options.seconds) s…")
+            progress("step \(index): offering \(LoadTable.count(rate)) messages/s for \(options.seconds) s…")
             var cpuBefore = sampler?.cpuSeconds() ?? 0
             var carriedCPU = 0.0
             for worker in workers { worker.send("run \(rate / Double(workers.count)) \(options.seconds)") }
@@ -200,7 +213,8 @@ package struct LoadTest: Sendable {
                 try await Task.sleep(for: .seconds(options.seconds / 2))
                 let used = old.cpuSeconds() - cpuBefore
                 let restarted = try await restarter.restart(pid: old.pid, port: options.port)
-                say(String(format: "restart: killed server pid %d with SIGKILL at %.1f s; pid %d listening %.2f s later", old.pid, options.seconds / 2, restarted.pid, restarted.downSeconds))
+                restartSummary = String(format: "restart: killed server pid %d with SIGKILL at %.1f s; pid %d listening %.2f s later", old.pid, options.seconds / 2, restarted.pid, restarted.downSeconds)
+                progress(restartSummary ?? "")
                 sampler = ServerSampler(pid: restarted.pid)
                 // The step's server CPU is the old process's share plus all of the new one's.
                 (carriedCPU, cpuBefore) = (used, 0)
@@ -218,10 +232,11 @@ package struct LoadTest: Sendable {
                 offered: rate, figures: figures, deliveriesPerMessage: scenario.deliveriesPerMessage,
                 serverCPUSeconds: carriedCPU + (sampler?.cpuSeconds() ?? 0) - cpuBefore, serverPeakRSS: sampler?.memory().peak ?? 0)
             steps.append(step)
-            say(row(index, step))
-            guard options.sweep, step.passes, index < 40 else { break }
+            say(LoadTable.row(index, step))
+            guard options.sweep, step.passes, index < Self.maximumSteps else { break }
             rate *= 1.25
         }
+        LoadTable.legend.forEach(say)
         return steps
     }
 
@@ -240,13 +255,21 @@ package struct LoadTest: Sendable {
         }
     }
 
-    private func row(_ index: Int, _ step: Step) -> String {
-        let h = step.figures.histogram
-        return String(
-            format: "%4d %10@ %11@ %11@ %6.3f %8.2f %7.2f %7.2f %8.2f %7.1f %7d %5d %6.1fs %5dMB %6.1fs", index,
-            Self.count(step.offered), Self.count(step.expectedPerSecond), Self.count(step.achievedPerSecond), step.ratio,
-            h.percentile(0.5), h.percentile(0.9), h.percentile(0.99), h.percentile(0.999), Double(h.maxNanos) / 1e6,
-            step.figures.errors, step.figures.disconnects, step.serverCPUSeconds, step.serverPeakRSS >> 20, step.figures.generatorCPUSeconds)
+    /// A sweep stops after this many steps even if every one passed.
+    static let maximumSteps = 40
+
+    /// The table's last line: the rate sustained, and for a sweep, why it stopped.
+    func verdict(_ steps: [Step]) -> String {
+        let restart = options.restartServer
+        let sustained = steps.lastIndex { $0.shortfall(disconnectsExpected: restart) == nil }
+        let held = sustained.map { "sustained \(LoadTable.count(steps[$0].achievedPerSecond)) deliveries/s (step \($0 + 1))" } ?? "sustained: none"
+        guard let last = steps.last else { return held }
+        if let reason = last.shortfall(disconnectsExpected: restart) {
+            let what = options.sweep ? "stopped" : "not sustained"
+            return "\(held); \(what): \(reason) at \(LoadTable.count(last.achievedPerSecond)) deliveries/s (step \(steps.count))"
+        }
+        if options.sweep, steps.count >= Self.maximumSteps { return "\(held); stopped: the sweep's limit of \(Self.maximumSteps) steps" }
+        return held + " (at least 99% delivered, p99 ≤ 200 ms" + (restart ? ")" : ", no connection lost)")
     }
 
     private static func json(_ step: Step) -> JSONValue {
@@ -264,10 +287,6 @@ package struct LoadTest: Sendable {
             "reorders": .number(String(step.figures.reorders)),
             "received": .number(String(step.figures.received)),
         ])
-    }
-
-    static func count(_ value: Double) -> String {
-        value >= 1e6 ? String(format: "%.2fM", value / 1e6) : value >= 1e3 ? String(format: "%.1fk", value / 1e3) : String(format: "%.0f", value)
     }
 
     /// The scenario's rooms, made by a setup client (an existing room is fine).

@@ -12,11 +12,13 @@ package struct Backoff: Sendable {
         self.maximum = maximum
     }
 
-    /// The next delay: the exponential step scaled by a factor in 0.5..<1.5, never over `maximum`.
+    /// The next delay: the exponential step scaled by a factor in 0.75..<1.5, never over `maximum`.
+    /// The next step's least (1.5 × this step) is this one's most, so until the cap the delays
+    /// never shrink: a countdown shown to a person does not appear to go backwards.
     package mutating func next() -> Duration {
         let step = min(initial * (1 << min(attempt, 20)), maximum)
         attempt += 1
-        return min(step * Double.random(in: 0.5..<1.5), maximum)
+        return min(step * Double.random(in: 0.75..<1.5), maximum)
     }
 
     package mutating func reset() {

@@ -212,7 +212,7 @@ extension ChatCommandLine {
 
     private static func chat(in room: String, createLimit: Int?, options: ClientSession.Options, prompt: TerminalPrompt, color: Bool) async throws -> Int32 {
         defer { prompt.restore() }
-        let session = ClientSession(options: options, color: color, output: prompt.print)
+        let session = ClientSession(options: options, color: color, output: prompt.print, status: prompt.setStatus)
         do {
             try await session.start()
         } catch let error as SystemError {
@@ -227,7 +227,15 @@ extension ChatCommandLine {
             case .submit(let line) where line.hasPrefix("/"):
                 if await SlashCommands.chat.execute(line, session: session, output: prompt.print) == .quit { break input }
             case .submit(let line) where !line.trimmingCharacters(in: .whitespaces).isEmpty:
-                do { try await session.say(line) } catch { prompt.print("! \(error)") }
+                do {
+                    try await session.say(line)
+                } catch ClientError.notConnected {
+                    // Kept, not lost: the line goes back into the input for Enter to send again.
+                    prompt.print("! not sent: not connected to the server; press Enter to send it once reconnected")
+                    prompt.retype(line)
+                } catch {
+                    prompt.print("! \(error)")
+                }
             case .endOfInput, .interrupt:
                 break input
             default:

@@ -25,6 +25,8 @@ package actor ClientSession {
     package private(set) var current: String?
     private var options: Options
     private let output: @Sendable (String) -> Void
+    /// A line that replaces the one before it (the reconnect's progress); nil clears it.
+    private let status: @Sendable (String?) -> Void
     private var renderer: Renderer
     private var client: ChatClient?
     private var quitting = false
@@ -33,9 +35,12 @@ package actor ClientSession {
     /// The oldest seq shown per room: `/history` pages back from it.
     private var oldestShown: [String: Int] = [:]
 
-    package init(options: Options, color: Bool, output: @escaping @Sendable (String) -> Void) {
+    package init(
+        options: Options, color: Bool, output: @escaping @Sendable (String) -> Void, status: @escaping @Sendable (String?) -> Void = { _ in }
+    ) {
         self.options = options
         self.output = output
+        self.status = status
         renderer = Renderer(color: color, me: options.name)
     }
 
@@ -63,10 +68,11 @@ package actor ClientSession {
         }
     }
 
-    /// Sends a request and returns its reply; a server error is thrown as `ClientError.server`.
+    /// Sends a request and returns its reply; a server error is thrown as `ClientError.server`,
+    /// and `ClientError.notConnected` says the request was not sent at all.
     @discardableResult
     package func request(_ event: String, _ params: JSONObject = [:]) async throws -> ServerFrame {
-        guard let client else { throw ClientError.closed }
+        guard let client else { throw ClientError.notConnected }
         return try await client.request(event, params)
     }
 
@@ -132,12 +138,16 @@ package actor ClientSession {
         return client
     }
 
+    /// Tries again and again, with backoff, showing one status line that each try updates.
     private func reconnect() async {
         var backoff = options.backoff
+        var tries = 0
+        defer { status(nil) }
         while !quitting {
+            tries += 1
             let delay = backoff.next()
             let tenths = delay.components.seconds * 10 + delay.components.attoseconds / 100_000_000_000_000_000
-            output("* reconnecting in \(tenths / 10).\(tenths % 10) s…")
+            status("* reconnecting to \(options.host):\(options.port): try \(tries) in \(tenths / 10).\(tenths % 10) s…")
             try? await Task.sleep(for: delay)
             guard !quitting, let client = try? await connect() else { continue }
             self.client = client
@@ -151,15 +161,25 @@ package actor ClientSession {
                     try await client.request("join", ["room": .string(room), "since": .number(String(since))])
                     rooms.append(room)
                 } catch ClientError.server(let code, _) {
-                    lost.append("\(room) (\(code.replacingOccurrences(of: "_", with: " ")))")
+                    lost.append("\(room) (\(Self.reason(code)))")
                 } catch {
                     lost.append("\(room) (\(error))")
                 }
             }
             if let current, !rooms.contains(current) { self.current = rooms.first }
-            output("* reconnected as \(options.name)" + (rooms.isEmpty ? "" : "; rejoined \(rooms.joined(separator: ", "))"))
+            status(nil)
+            output("* reconnected as \(options.name) after \(tries) tr\(tries == 1 ? "y" : "ies")" + (rooms.isEmpty ? "" : "; rejoined \(rooms.joined(separator: ", "))"))
             if !lost.isEmpty { output("* could not rejoin \(lost.joined(separator: ", "))") }
             return
+        }
+    }
+
+    /// Why a room could not be rejoined, in words.
+    private static func reason(_ code: String) -> String {
+        switch code {
+        case "no_such_room": "the server no longer has it"
+        case "room_full": "it is full"
+        default: code.replacingOccurrences(of: "_", with: " ")
         }
     }
 

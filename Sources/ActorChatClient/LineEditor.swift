@@ -6,6 +6,8 @@ package struct LineEditor: Sendable {
     package enum Action: Equatable, Sendable {
         /// The line changed; redraw it.
         case redraw
+        /// Ctrl-L: clear the screen and draw the line again.
+        case repaint
         /// Enter: the finished line.
         case submit(String)
         /// Ctrl-D on an empty line.
@@ -21,6 +23,12 @@ package struct LineEditor: Sendable {
     package init() {}
 
     package var text: String { String(decoding: buffer, as: UTF8.self) }
+
+    /// Replaces the line with `text`, as if it had been typed.
+    package mutating func replace(with text: String) {
+        buffer = Array(text.utf8)
+        escape = []
+    }
 
     package mutating func feed(_ byte: UInt8) -> Action? {
         if !escape.isEmpty || byte == 0x1B {
@@ -46,6 +54,8 @@ package struct LineEditor: Sendable {
         case 0x15:
             buffer = []
             return .redraw
+        case 0x0C:
+            return .repaint
         case 0x17:
             while buffer.last == 0x20 { buffer.removeLast() }
             while let last = buffer.last, last != 0x20 { buffer.removeLast() }

@@ -5,11 +5,29 @@ import Foundation
 import Synchronization
 
 /// The interactive prompt: the terminal in raw mode, a `LineEditor`, and output printed above the
-/// line being typed, after which the prompt and the partial input are drawn again.
+/// line being typed, after which the prompt and the partial input are drawn again. The live region
+/// at the bottom (an optional status line, then the prompt and the input) may wrap over several
+/// rows; it is erased from its first row, so no stale copy is left behind.
 package final class TerminalPrompt: Sendable {
     private struct State {
         var editor = LineEditor()
         var prompt = "> "
+        /// A line above the prompt that is redrawn rather than repeated (the reconnect status).
+        var status: String?
+        /// The row of the live region the cursor is on, counted from its first row.
+        var cursorRow = 0
+
+        /// Moves to the live region's first row and clears from there to the end of the screen.
+        var erase: String {
+            (cursorRow > 0 ? "\u{1B}[\(cursorRow)A" : "") + "\r\u{1B}[J"
+        }
+
+        /// The live region, noting where it leaves the cursor.
+        mutating func draw() -> String {
+            let region = (status.map { $0 + "\n" } ?? "") + prompt + editor.text
+            cursorRow = DisplayWidth.cursorRow(after: region, columns: TerminalPrompt.columns())
+            return region
+        }
     }
 
     private let state = Mutex(State())
@@ -40,18 +58,39 @@ package final class TerminalPrompt: Sendable {
     }
 
     package func setPrompt(_ prompt: String) {
-        let line = state.withLock { state in
-            state.prompt = prompt
-            return "\r\u{1B}[2K" + state.prompt + state.editor.text
-        }
-        Self.write(line)
+        redraw { $0.prompt = prompt }
     }
 
-    /// Prints `text` above the input line and redraws the prompt with what was typed so far.
+    /// Shows `status` on its own line above the prompt, replacing the one before; nil removes it.
+    package func setStatus(_ status: String?) {
+        redraw { $0.status = status }
+    }
+
+    /// Puts `text` back in the input, as if typed again (a line that could not be sent).
+    package func retype(_ text: String) {
+        redraw { $0.editor.replace(with: text) }
+    }
+
+    /// Prints `text` above the live region and draws the region again below it.
     package func print(_ text: String) {
         state.withLock { state in
-            Self.write("\r\u{1B}[2K" + text + "\n" + state.prompt + state.editor.text)
+            Self.write(state.erase + text + "\n" + state.draw())
         }
+    }
+
+    private func redraw(_ change: (inout State) -> Void) {
+        state.withLock { state in
+            let erase = state.erase
+            change(&state)
+            Self.write(erase + state.draw())
+        }
+    }
+
+    /// The terminal's width in columns (80 if it cannot say), read at each draw so a resize is seen.
+    static func columns() -> Int {
+        var size = winsize()
+        guard ioctl(STDOUT_FILENO, UInt(TIOCGWINSZ), &size) == 0, size.ws_col > 0 else { return 80 }
+        return Int(size.ws_col)
     }
 
     /// Submitted lines and the keys that end input, read on a thread of their own (read blocks).
@@ -61,16 +100,19 @@ package final class TerminalPrompt: Sendable {
             var byte: UInt8 = 0
             while Glibc.read(STDIN_FILENO, &byte, 1) == 1 {
                 let action = state.withLock { state -> LineEditor.Action? in
+                    let erase = state.erase
                     let action = state.editor.feed(byte)
                     switch action {
-                    case .redraw?: Self.write("\r\u{1B}[2K" + state.prompt + state.editor.text)
+                    case .redraw?: Self.write(erase + state.draw())
+                    // Ctrl-L: a clean screen with only the live region, at the top.
+                    case .repaint?: Self.write("\u{1B}[H\u{1B}[2J" + state.draw())
                     // The server echoes what was said, so the typed line just clears.
-                    case .submit?: Self.write("\r\u{1B}[2K" + state.prompt)
+                    case .submit?: Self.write(erase + state.draw())
                     default: break
                     }
                     return action
                 }
-                if let action, action != .redraw {
+                if let action, action != .redraw, action != .repaint {
                     continuation.yield(action)
                     if action == .endOfInput || action == .interrupt { break }
                 }

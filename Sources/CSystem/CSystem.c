@@ -13,6 +13,10 @@ int csystem_name_current_thread(const char *name) {
     return pthread_setname_np(pthread_self(), name);
 }
 
+int csystem_spawn_close_from(posix_spawn_file_actions_t *actions, int from) {
+    return posix_spawn_file_actions_addclosefrom_np(actions, from);
+}
+
 int csystem_pidfd_open(int pid) {
     return (int)syscall(SYS_pidfd_open, pid, 0);
 }

@@ -194,3 +194,73 @@ import Testing
         await server.stop()
     }
 }
+
+@Suite struct LoadTableTests {
+    /// A step whose every figure is `scale` times a small base, so one test spans every magnitude.
+    private func step(scale: Double, received: Int? = nil, latencyMs: Double = 1, troubled: Bool = false) -> LoadTest.Step {
+        var histogram = LatencyHistogram()
+        for _ in 0..<100 { histogram.record(nanos: UInt64(latencyMs * 1e6)) }
+        let sent = Int(10 * scale)
+        let figures = BenchStepFigures(
+            sent: sent, received: received ?? sent * 9, histogram: histogram, errors: troubled ? Int(scale) / 10 : 0, disconnects: troubled ? Int(scale) / 100 : 0,
+            generatorCPUSeconds: scale / 1e4, seconds: 1)
+        return LoadTest.Step(offered: 10 * scale, figures: figures, deliveriesPerMessage: 9, serverCPUSeconds: scale / 1e3, serverPeakRSS: Int(scale) << 12)
+    }
+
+    @Test func columnsLineUpAtEveryMagnitude() {
+        let rows = [(1.0, 0.01), (9.0, 0.37), (120.0, 12.5), (4_500.0, 312), (99_999.0, 9_999), (3e6, 60_000)].enumerated().map { index, figures in
+            LoadTable.row(index + 1, step(scale: figures.0, latencyMs: figures.1, troubled: true))
+        }
+        let lines = LoadTable.header + rows
+        #expect(Set(lines.map(\.count)).count == 1, "every line is as wide as the header:\n\(lines.joined(separator: "\n"))")
+        // Each column's cells end at the same offset, with the separator after it blank.
+        var end = 0
+        for column in LoadTable.columns {
+            end += column.width
+            for line in lines {
+                let characters = Array(line)
+                #expect(end == characters.count || characters[end] == " ", "column \(column.title) overflows in: \(line)")
+                if !column.unit.isEmpty || line != lines[1] {
+                    #expect(characters[end - 1] != " ", "column \(column.title) is right-aligned in: \(line)")
+                }
+            }
+            end += 2
+        }
+        #expect(LoadTable.legend.count == 3)
+        #expect(rows[5].contains("30.00M"), "rates are scaled: \(rows[5])")
+    }
+
+    @Test func theLastLineSaysWhatWasSustainedAndWhyASweepStopped() throws {
+        var options = LoadTest.Options(scenario: try #require(BenchScenario.named("rooms")))
+        options.sweep = true
+        let sweep = LoadTest(options: options, say: { _ in })
+        let steps = [step(scale: 1000), step(scale: 1250, latencyMs: 312)]
+        #expect(sweep.verdict(steps) == "sustained 90.0k deliveries/s (step 1); stopped: p99 312 ms > 200 ms at 112.5k deliveries/s (step 2)")
+        let starved = [step(scale: 1000, received: 4_500)]
+        #expect(sweep.verdict(starved) == "sustained: none; stopped: 5.0% delivered < 99% at 4.5k deliveries/s (step 1)")
+        options.sweep = false
+        let single = LoadTest(options: options, say: { _ in })
+        #expect(single.verdict([step(scale: 10)]) == "sustained 900 deliveries/s (step 1) (at least 99% delivered, p99 ≤ 200 ms, no connection lost)")
+    }
+}
+
+@Suite struct BenchResumeTests {
+    /// What the soak's closing check reads: gap notices, and a room's newest stored seq above the
+    /// last one a client saw.
+    @Test func gapsAndMessagesMissingAtTheTailAreCounted() {
+        let tally = BenchTally()
+        let client = BenchClient(index: 7, room: "r", tally: tally)
+        let lines = [
+            #"{"event":"message","params":{"room":"r","from":"b","text":"123|1|xx","seq":1,"ts":1}}"#,
+            #"{"event":"history_gap","params":{"room":"r","from":2,"to":3}}"#,
+            #"{"event":"message","params":{"room":"r","from":"b","text":"123|1|xx","seq":4,"ts":1,"replay":true}}"#,
+            #"{"event":"history","params":{"room":"r","messages":[{"seq":6,"from":"b","text":"t","ts":1}],"more":true}}"#,
+        ].joined(separator: "\n") + "\n"
+        Array(lines.utf8).withUnsafeBytes { client.consume($0) }
+        let counts = tally.totals.withLock { $0.counts }
+        #expect(counts.gaps == 1)
+        #expect(counts.verified == 1)
+        #expect(counts.tailLosses == 2, "seqs 5 and 6 were stored but never seen")
+        #expect(client.lastSeq == 4)
+    }
+}
