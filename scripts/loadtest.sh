@@ -7,6 +7,8 @@
 #   scripts/loadtest.sh --scenario churn --seconds 10
 # The server keeps its history in a fresh store in a temporary directory (as a server does by
 # default); --memory runs it without one. Both flags are this script's, not the generator's.
+# With the store on, a second table gives its commits per step; --history-probe adds how long a
+# 50-message `history` takes meanwhile.
 # ACTOR_CHAT_BIN=DIR uses the binaries in DIR as they are, without building (a frozen build to
 # measure while the sources change).
 set -euo pipefail
@@ -32,11 +34,13 @@ for arg in "$@"; do
 done
 
 source scripts/load-limits.sh
+# An admin token of this run only, so the generator can read the store's figures from `stats`.
+token=$(od -An -N12 -tx1 /dev/urandom | tr -d ' \n')
 echo "loadtest: server limits raised for load: ${load_limits[*]}; store: ${store[*]}" >&2
-"$bin/actor-chat-server" --host 127.0.0.1 --port 0 "${load_limits[@]}" "${store[@]}" </dev/null >"$out" &
+"$bin/actor-chat-server" --host 127.0.0.1 --port 0 "${load_limits[@]}" "${store[@]}" --admin-token "$token" </dev/null >"$out" &
 server=$!
 for _ in $(seq 100); do grep -q "listening on" "$out" && break; sleep 0.1; done
 port=$(grep -o 'listening on 127.0.0.1:[0-9]*' "$out" | cut -d: -f2)
 [ -n "$port" ] || { echo "loadtest: the server did not start" >&2; exit 1; }
 echo "loadtest: server pid $server on 127.0.0.1:$port; $(nproc) cores, $(uname -m), $(date -u +%Y-%m-%dT%H:%MZ)" >&2
-"$bin/actor-chat-cli" loadtest --host 127.0.0.1 --port "$port" --server-pid "$server" ${args[@]+"${args[@]}"}
+"$bin/actor-chat-cli" loadtest --host 127.0.0.1 --port "$port" --server-pid "$server" --token "$token" ${args[@]+"${args[@]}"}

@@ -22,6 +22,8 @@ package enum BenchCommandLine {
                 .init("clients", value: "n", help: "Clients, for connections and churn (default 19000 and 200)."),
                 .init("server-pid", value: "pid", help: "The server's pid, to report its CPU and memory."),
                 .init("json", value: "file", help: "Also write the figures to this file as JSON."),
+                .init("token", value: "token", help: "The server's admin token: also report the store's commits per step (from stats)."),
+                .init("history-probe", help: "With --token, time a 50-message history every 10 ms during each step."),
             ] + generatorOptions), run: loadTest),
         Subcommand(name: "bench", synopsis: "bench", summary: "A load-test worker (started by loadtest)", arguments: CommandLineArguments(
             command: "actor-chat-cli bench", abstract: "A load-test worker: simulates clients, driven by commands on stdin (used by loadtest).",
@@ -118,6 +120,9 @@ package enum BenchCommandLine {
             throw UsageError("--restart needs --server-pid, and runs one step (no --sweep)")
         }
         options.jsonPath = parsed.value("json")
+        options.adminToken = parsed.value("token")
+        options.historyProbe = parsed.flag("history-probe")
+        if options.historyProbe, options.adminToken == nil { throw UsageError("--history-probe needs --token (the server's admin token)") }
         let executable = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
         let progress = ProgressLine()
         let console = context.console

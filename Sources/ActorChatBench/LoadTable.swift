@@ -5,7 +5,7 @@ import Foundation
 /// values cannot outgrow (rates are scaled to k or M, latencies lose decimals as they grow), so
 /// the columns line up at every magnitude.
 package enum LoadTable {
-    struct Column: Sendable {
+    package struct Column: Sendable {
         let title: String
         let unit: String
         let width: Int
@@ -30,12 +30,30 @@ package enum LoadTable {
         Column(title: "genCPU", unit: "s", width: 6) { seconds($1.figures.generatorCPUSeconds) },
     ]
 
-    package static var header: [String] {
-        [line(columns.map(\.title)), line(columns.map(\.unit))]
+    /// The second table, with `--token`: the store's commits in each step, and with
+    /// `--history-probe` how long a 50-message `history` took meanwhile.
+    static let storeColumns: [Column] = [
+        Column(title: "step", unit: "", width: 4) { index, _ in String(index) },
+        Column(title: "commits", unit: "/s", width: 7) { count(Double($1.probe?.commits ?? 0) / $1.figures.seconds) },
+        Column(title: "batch", unit: "mean", width: 6) { String(format: "%.1f", $1.probe?.meanBatch ?? 0) },
+        Column(title: "commit", unit: "p99 ms", width: 6) { milliseconds(Double($1.probe?.p99CommitMicros ?? 0) / 1000) },
+        Column(title: "store", unit: "MB", width: 6) { count(Double(($1.probe?.bytes ?? 0) >> 20)) },
+        Column(title: "history", unit: "p50 ms", width: 7) { cell($1.probe?.history) { milliseconds($0.percentile(0.5)) } },
+        Column(title: "history", unit: "p99 ms", width: 7) { cell($1.probe?.history) { milliseconds($0.percentile(0.99)) } },
+        Column(title: "history", unit: "max ms", width: 7) { cell($1.probe?.history) { milliseconds(Double($0.maxNanos) / 1e6) } },
+        Column(title: "history", unit: "errors", width: 7) { index, step in step.probe?.history == nil ? "-" : count(Double(step.probe?.historyErrors ?? 0)) },
+    ]
+
+    package static func header(_ columns: [Column] = columns) -> [String] {
+        [line(columns.map(\.title), columns), line(columns.map(\.unit), columns)]
     }
 
-    package static func row(_ index: Int, _ step: LoadTest.Step) -> String {
-        line(columns.map { $0.value(index, step) })
+    package static func row(_ index: Int, _ step: LoadTest.Step, _ columns: [Column] = columns) -> String {
+        line(columns.map { $0.value(index, step) }, columns)
+    }
+
+    private static func cell(_ histogram: LatencyHistogram?, _ value: (LatencyHistogram) -> String) -> String {
+        histogram.map(value) ?? "-"
     }
 
     package static let legend = [
@@ -44,7 +62,12 @@ package enum LoadTable {
         "srvCPU, genCPU: CPU seconds of the server and of the generator in the step, drain included; srvRSS: server's peak memory",
     ]
 
-    private static func line(_ cells: [String]) -> String {
+    package static let storeLegend = [
+        "commits: store transactions per second; batch: writes per commit; commit: p99 of the newest 4,096 commits",
+        "store: the file and its WAL; history: ms for a 50-message history request, one every 10 ms (--history-probe)",
+    ]
+
+    private static func line(_ cells: [String], _ columns: [Column]) -> String {
         zip(columns, cells).map { column, cell in
             String(repeating: " ", count: max(0, column.width - cell.count)) + cell
         }.joined(separator: "  ")

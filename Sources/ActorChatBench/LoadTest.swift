@@ -25,6 +25,10 @@ package struct LoadTest: Sendable {
         /// Messages each sender puts in one write (1: one per write, as a person types).
         package var pipeline = 1
         package var jsonPath: String?
+        /// The admin token: with it, a probe reports the store's commits per step.
+        package var adminToken: String?
+        /// Time a 50-message `history` every 10 ms during each step (needs `adminToken`).
+        package var historyProbe = false
 
         package init(scenario: BenchScenario) {
             self.scenario = scenario
@@ -38,6 +42,8 @@ package struct LoadTest: Sendable {
         package var deliveriesPerMessage: Int
         package var serverCPUSeconds: Double
         package var serverPeakRSS: Int
+        /// What the admin probe saw (nil without `--token`).
+        package var probe: ServerProbe.StepFigures?
 
         package var expectedPerSecond: Double { Double(figures.sent * deliveriesPerMessage) / figures.seconds }
         package var achievedPerSecond: Double { Double(figures.received) / figures.seconds }
@@ -201,14 +207,19 @@ package struct LoadTest: Sendable {
         let scenario = options.scenario
         var rate = options.rate ?? scenario.defaultRate
         var steps: [Step] = []
-        LoadTable.header.forEach(say)
+        let probe = options.adminToken.map { ServerProbe(host: options.host, port: options.port, token: $0) }
+        defer { if let probe { Task { await probe.close() } } }
+        LoadTable.header().forEach(say)
         for index in 1... {
+            let countersBefore = await probe?.storeCounters()
             progress("step \(index): offering \(LoadTable.count(rate)) messages/s for \(options.seconds) s…")
             var cpuBefore = sampler?.cpuSeconds() ?? 0
             var carriedCPU = 0.0
             for worker in workers { worker.send("run \(rate / Double(workers.count)) \(options.seconds)") }
             var ticker = progressTicker(step: index, sampler: sampler, cpuBefore: cpuBefore)
             defer { ticker.cancel() }
+            let (room, seconds) = (scenario.room(of: 0), options.seconds)
+            let historyTimes = options.historyProbe ? probe.map { probe in Task { await probe.timeHistory(room: room, seconds: seconds) } } : nil
             if options.restartServer, let old = sampler {
                 try await Task.sleep(for: .seconds(options.seconds / 2))
                 let used = old.cpuSeconds() - cpuBefore
@@ -228,15 +239,35 @@ package struct LoadTest: Sendable {
                 if figures == nil { figures = step } else { figures?.merge(step) }
             }
             guard let figures else { break }
+            var probed: ServerProbe.StepFigures?
+            if let countersAfter = await probe?.storeCounters() {
+                // After a restart the counters start again from zero.
+                let base = countersBefore.flatMap { $0.commits <= countersAfter.commits ? $0 : nil } ?? ServerProbe.StoreCounters()
+                probed = ServerProbe.StepFigures(
+                    commits: countersAfter.commits - base.commits, writes: countersAfter.writes - base.writes,
+                    p99CommitMicros: countersAfter.p99CommitMicros, bytes: countersAfter.bytes)
+            }
+            if let (histogram, errors) = await historyTimes?.value {
+                probed = probed ?? ServerProbe.StepFigures()
+                probed?.history = histogram
+                probed?.historyErrors = errors
+            }
             let step = Step(
                 offered: rate, figures: figures, deliveriesPerMessage: scenario.deliveriesPerMessage,
-                serverCPUSeconds: carriedCPU + (sampler?.cpuSeconds() ?? 0) - cpuBefore, serverPeakRSS: sampler?.memory().peak ?? 0)
+                serverCPUSeconds: carriedCPU + (sampler?.cpuSeconds() ?? 0) - cpuBefore, serverPeakRSS: sampler?.memory().peak ?? 0,
+                probe: probed)
             steps.append(step)
             say(LoadTable.row(index, step))
             guard options.sweep, step.passes, index < Self.maximumSteps else { break }
             rate *= 1.25
         }
         LoadTable.legend.forEach(say)
+        if steps.contains(where: { $0.probe != nil }) {
+            say("")
+            LoadTable.header(LoadTable.storeColumns).forEach(say)
+            for (index, step) in steps.enumerated() { say(LoadTable.row(index + 1, step, LoadTable.storeColumns)) }
+            LoadTable.storeLegend.forEach(say)
+        }
         return steps
     }
 
@@ -275,7 +306,7 @@ package struct LoadTest: Sendable {
     private static func json(_ step: Step) -> JSONValue {
         let h = step.figures.histogram
         func number(_ value: Double) -> JSONValue { .number(String(format: "%.3f", value)) }
-        return .object([
+        var object: JSONObject = [
             "offered_msgs_per_s": number(step.offered), "expected_deliveries_per_s": number(step.expectedPerSecond),
             "achieved_deliveries_per_s": number(step.achievedPerSecond), "delivery_ratio": number(step.ratio),
             "p50_ms": number(h.percentile(0.5)), "p90_ms": number(h.percentile(0.9)), "p99_ms": number(h.percentile(0.99)),
@@ -286,7 +317,19 @@ package struct LoadTest: Sendable {
             "losses": .number(String(step.figures.losses)), "duplicates": .number(String(step.figures.duplicates)),
             "reorders": .number(String(step.figures.reorders)),
             "received": .number(String(step.figures.received)),
-        ])
+        ]
+        if let probe = step.probe {
+            object["store_commits"] = .number(String(probe.commits))
+            object["store_mean_batch"] = number(probe.meanBatch)
+            object["store_p99_commit_us"] = .number(String(probe.p99CommitMicros))
+            object["store_bytes"] = .number(String(probe.bytes))
+            if let history = probe.history {
+                object["history_p50_ms"] = number(history.percentile(0.5))
+                object["history_p99_ms"] = number(history.percentile(0.99))
+                object["history_errors"] = .number(String(probe.historyErrors))
+            }
+        }
+        return .object(object)
     }
 
     /// The scenario's rooms, made by a setup client (an existing room is fine).

@@ -204,18 +204,25 @@ import Testing
         let figures = BenchStepFigures(
             sent: sent, received: received ?? sent * 9, histogram: histogram, errors: troubled ? Int(scale) / 10 : 0, disconnects: troubled ? Int(scale) / 100 : 0,
             generatorCPUSeconds: scale / 1e4, seconds: 1)
-        return LoadTest.Step(offered: 10 * scale, figures: figures, deliveriesPerMessage: 9, serverCPUSeconds: scale / 1e3, serverPeakRSS: Int(scale) << 12)
+        let probe = ServerProbe.StepFigures(
+            commits: Int(scale), writes: Int(scale * 37), p99CommitMicros: Int(latencyMs * 1000), bytes: Int(scale) << 16, history: histogram,
+            historyErrors: troubled ? Int(scale) / 100 : 0)
+        return LoadTest.Step(
+            offered: 10 * scale, figures: figures, deliveriesPerMessage: 9, serverCPUSeconds: scale / 1e3, serverPeakRSS: Int(scale) << 12, probe: probe)
     }
 
-    @Test func columnsLineUpAtEveryMagnitude() {
+    /// The main table, and the store's table that `--token` adds.
+    @Test(arguments: [false, true])
+    func columnsLineUpAtEveryMagnitude(storeTable: Bool) {
+        let columns = storeTable ? LoadTable.storeColumns : LoadTable.columns
         let rows = [(1.0, 0.01), (9.0, 0.37), (120.0, 12.5), (4_500.0, 312), (99_999.0, 9_999), (3e6, 60_000)].enumerated().map { index, figures in
-            LoadTable.row(index + 1, step(scale: figures.0, latencyMs: figures.1, troubled: true))
+            LoadTable.row(index + 1, step(scale: figures.0, latencyMs: figures.1, troubled: true), columns)
         }
-        let lines = LoadTable.header + rows
+        let lines = LoadTable.header(columns) + rows
         #expect(Set(lines.map(\.count)).count == 1, "every line is as wide as the header:\n\(lines.joined(separator: "\n"))")
         // Each column's cells end at the same offset, with the separator after it blank.
         var end = 0
-        for column in LoadTable.columns {
+        for column in columns {
             end += column.width
             for line in lines {
                 let characters = Array(line)
@@ -227,7 +234,7 @@ import Testing
             end += 2
         }
         #expect(LoadTable.legend.count == 3)
-        #expect(rows[5].contains("30.00M"), "rates are scaled: \(rows[5])")
+        #expect(rows[5].contains(storeTable ? "3.00M" : "30.00M"), "rates are scaled: \(rows[5])")
     }
 
     @Test func theLastLineSaysWhatWasSustainedAndWhyASweepStopped() throws {

@@ -91,6 +91,35 @@ import Testing
         try await server.stop()
     }
 
+    /// A store written by the first schema (messages clustered by room) is migrated at start:
+    /// rooms, history and seqs carry on, and the file is at the current version.
+    @Test func aStoreOfTheFirstSchemaIsMigrated() async throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let file = directory.path + "/actor-chat.sqlite3"
+        do {
+            let old = try SQLiteDatabase(path: file, create: true)
+            try old.execute("PRAGMA journal_mode = WAL")
+            try old.execute(StoreSchema.migrations[0])
+            try old.execute("PRAGMA user_version = 1")
+            try old.execute("INSERT INTO rooms VALUES (1, 'Old', 'old', 5, NULL, 1700000000000, 1)")
+            for seq in 1...120 {
+                try old.execute("INSERT INTO messages VALUES (1, \(seq), 'ann', 'said \(seq)', \(1_700_000_000_000 + seq))")
+            }
+        }
+        let server = try await ServerProcess.start(["--data-dir", directory.path, "--replay-limit", "10"])
+        let (client, joined) = try await member(server, "reader", in: "Old")
+        #expect(joined["seq"]?.integer == 120)
+        #expect(try await history(client, "Old") == Array(1...120))
+        let page = try await client.request("history", ["room": "Old", "limit": .number("2"), "before": .number("60")])
+        #expect(page["messages"]?.array?.compactMap { $0.object?["text"]?.string } == ["said 58", "said 59"])
+        #expect(try await client.request("send", ["room": "Old", "text": "new"])["seq"]?.integer == 121)
+        try await server.stop()
+        let migrated = try SQLiteDatabase(path: file)
+        #expect(try migrated.integer("PRAGMA user_version") == Int64(StoreSchema.version))
+        #expect(try migrated.integer("SELECT count(*) FROM sqlite_master WHERE name = 'messages_by_room'") == 1)
+    }
+
     @Test func aSecondServerOnTheSameDirectoryIsRefused() async throws {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
