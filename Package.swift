@@ -16,7 +16,9 @@ let package = Package(
         .target(name: "ActorChatProtocol"),
         .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
         .target(name: "ActorChatStore", dependencies: ["CSQLite", "ActorChatCore"]),
-        .target(name: "ActorChat", dependencies: ["ActorChatCore", "ActorChatProtocol", "ActorChatStore"]),
+        .systemLibrary(name: "CCrypt", pkgConfig: "libxcrypt", providers: [.apt(["libcrypt-dev"])]),
+        .systemLibrary(name: "COpenSSL", pkgConfig: "openssl", providers: [.apt(["libssl-dev"])]),
+        .target(name: "ActorChat", dependencies: ["ActorChatCore", "ActorChatProtocol", "ActorChatStore", "CCrypt", "COpenSSL"]),
         .target(name: "ActorChatClient", dependencies: ["ActorChatCore", "ActorChatProtocol"]),
         .target(name: "ActorChatBench", dependencies: ["ActorChatCore", "ActorChatProtocol", "ActorChatClient"]),
         .executableTarget(

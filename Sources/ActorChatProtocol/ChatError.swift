@@ -26,6 +26,12 @@ public enum ChatError: Error, Sendable, Equatable {
     case timeout(String)
     /// The store could not keep what was asked (disk full, I/O error): nothing of it happened.
     case unavailable(String)
+    /// `register` for a name that is registered already (ignoring ASCII case).
+    case nameRegistered(String)
+    /// A login that could not be proved: the same answer whatever was wrong, so it tells nothing.
+    case authFailed(String)
+    /// This connection's account logged in elsewhere; the connection is closed.
+    case sessionReplaced
 
     /// The stable code clients switch on.
     public var code: String {
@@ -54,6 +60,9 @@ public enum ChatError: Error, Sendable, Equatable {
         case .serverFull: "server_full"
         case .timeout: "timeout"
         case .unavailable: "unavailable"
+        case .nameRegistered: "name_registered"
+        case .authFailed: "auth_failed"
+        case .sessionReplaced: "session_replaced"
         }
     }
 
@@ -86,6 +95,9 @@ public enum ChatError: Error, Sendable, Equatable {
         case .serverFull: "the server is full; try again later"
         case .timeout(let reason): "timed out: \(reason)"
         case .unavailable(let reason): "unavailable: \(reason); try again later"
+        case .nameRegistered(let name): "the name '\(name)' is registered already"
+        case .authFailed(let reason): "authentication failed: \(reason)"
+        case .sessionReplaced: "your account logged in from another connection; this one is closed"
         }
     }
 }

@@ -58,7 +58,10 @@ public struct UserInfo: Sendable, Equatable {
 /// same bytes to every recipient.
 public enum ServerEvent: Sendable, Equatable {
     /// `rooms` is the room list as `RoomDirectory` keeps it: a JSON array of `RoomInfo`, sorted by name.
-    case welcome(user: UserInfo, rooms: EncodedJSON)
+    /// `session`: the login session's token, for a registered account only.
+    case welcome(user: UserInfo, rooms: EncodedJSON, session: String? = nil)
+    case registered(name: String)
+    case passwordChanged
     case rooms(EncodedJSON)
     case roomCreated(RoomInfo)
     /// `seq`: the room's latest message, 0 when it has none.
@@ -89,6 +92,8 @@ public enum ServerEvent: Sendable, Equatable {
     public var name: String {
         switch self {
         case .welcome: "welcome"
+        case .registered: "registered"
+        case .passwordChanged: "password_changed"
         case .rooms: "rooms"
         case .roomCreated: "room_created"
         case .joined: "joined"
@@ -123,7 +128,7 @@ public enum ServerEvent: Sendable, Equatable {
 
     private func writeParams(into writer: inout JSONWriter) {
         switch self {
-        case .welcome(let user, let rooms):
+        case .welcome(let user, let rooms, let session):
             writer.key(literal: "user")
             writer.beginObject()
             writer.field("id", user.id)
@@ -133,6 +138,11 @@ public enum ServerEvent: Sendable, Equatable {
             writer.endObject()
             writer.key(literal: "rooms")
             writer.write(rooms)
+            if let session { writer.field("session", session) }
+        case .registered(let name):
+            writer.field("name", name)
+        case .passwordChanged:
+            break
         case .rooms(let rooms):
             writer.key(literal: "rooms")
             writer.write(rooms)

@@ -17,9 +17,18 @@ public final class ChatStore<Token: Sendable>: Sendable {
     private let retired: Mutex<[String: Int]>
     private let closed = Atomic<Bool>(false)
 
+    /// What a store holds at start, besides its messages (the rooms bring their newest ones).
+    public struct Contents: Sendable {
+        public let rooms: [StoredRoom]
+        public let accounts: [StoredAccount]
+        /// The sessions still valid at `now`.
+        public let sessions: [StoredSession]
+    }
+
     /// Opens (creating if missing) the store in `directory`, takes its lock, migrates it, and
-    /// returns it with the rooms it holds. Refuses a locked, unreadable or newer store.
-    public static func open(directory: String, options: StoreOptions) throws(StoreError) -> (ChatStore, [StoredRoom]) {
+    /// returns it with what it holds; sessions expired by `now` (ms since 1970) are deleted.
+    /// Refuses a locked, unreadable or newer store.
+    public static func open(directory: String, options: StoreOptions, now: Int) throws(StoreError) -> (ChatStore, Contents) {
         do {
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         } catch {
@@ -31,6 +40,8 @@ public final class ChatStore<Token: Sendable>: Sendable {
         let reading: SQLiteDatabase
         let rooms: [StoredRoom]
         let retired: [String: Int]
+        let accounts: [StoredAccount]
+        let sessions: [StoredSession]
         do throws(SQLiteError) {
             writing = try SQLiteDatabase(path: path, create: true)
             try writing.execute("PRAGMA journal_mode = WAL")
@@ -43,6 +54,7 @@ public final class ChatStore<Token: Sendable>: Sendable {
         do throws(SQLiteError) {
             rooms = try loadRooms(writing, options: options)
             retired = try loadRetired(writing)
+            (accounts, sessions) = try loadAccounts(writing, now: now)
             reading = try SQLiteDatabase(path: path, readOnly: true)
             try reading.execute("PRAGMA busy_timeout = 5000")
         } catch {
@@ -56,7 +68,7 @@ public final class ChatStore<Token: Sendable>: Sendable {
         let store = ChatStore(
             path: path, lock: lock, writing: writing, reading: reading, state: state, historyLimit: options.historyLimit,
             nextRoomID: (rooms.map(\.id).max() ?? 0) + 1, retired: retired)
-        return (store, rooms)
+        return (store, Contents(rooms: rooms, accounts: accounts, sessions: sessions))
     }
 
     private init(
@@ -171,6 +183,19 @@ public final class ChatStore<Token: Sendable>: Sendable {
                 createdAt: Int(rooms.integer(4)), firstSeq: firstSeq, lastSeq: lastSeq, recent: messages.reversed()))
         }
         return loaded
+    }
+
+    private static func loadAccounts(_ database: SQLiteDatabase, now: Int) throws(SQLiteError) -> ([StoredAccount], [StoredSession]) {
+        try database.execute("DELETE FROM sessions WHERE expires_at <= \(now)")
+        let accounts = try SQLiteStatement("SELECT name_key, name, password FROM accounts", in: database)
+        try accounts.bind([])
+        var loaded: [StoredAccount] = []
+        while try accounts.step() { loaded.append(StoredAccount(key: accounts.text(0), name: accounts.text(1), password: accounts.text(2))) }
+        let sessions = try SQLiteStatement("SELECT digest, name_key, expires_at FROM sessions", in: database)
+        try sessions.bind([])
+        var valid: [StoredSession] = []
+        while try sessions.step() { valid.append(StoredSession(digest: sessions.text(0), key: sessions.text(1), expiresAt: Int(sessions.integer(2)))) }
+        return (loaded, valid)
     }
 
     private static func loadRetired(_ database: SQLiteDatabase) throws(SQLiteError) -> [String: Int] {

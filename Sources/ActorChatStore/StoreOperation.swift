@@ -6,6 +6,16 @@ public enum StoreOperation: Sendable {
     case deleteRoom(id: Int64, key: String)
     /// Stores a message; the store gives it the room's next seq.
     case append(roomID: Int64, from: String, text: String, ts: Int)
+    /// Registers an account under a name key; `password` is the PHC string of its hash.
+    case createAccount(key: String, name: String, password: String, createdAt: Int)
+    /// Replaces an account's password hash.
+    case setPassword(key: String, password: String)
+    /// Records a login session by the SHA-256 of its token.
+    case addSession(digest: String, key: String, expiresAt: Int)
+    /// Revokes one session.
+    case removeSession(digest: String)
+    /// Revokes an account's sessions, but `keeping` one (nil: all).
+    case removeSessions(key: String, keeping: String?)
 }
 
 /// What became of one operation.

@@ -46,6 +46,22 @@ enum StoreSchema {
         ALTER TABLE messages_by_arrival RENAME TO messages;
         CREATE UNIQUE INDEX messages_by_room ON messages (room_id, seq);
         """,
+        // 3: accounts (a password's PHC string, never the password) and login sessions (the
+        // SHA-256 of a token, never the token).
+        """
+        CREATE TABLE accounts (
+            name_key TEXT PRIMARY KEY,
+            name TEXT NOT NULL,
+            password TEXT NOT NULL,
+            created_at INTEGER NOT NULL
+        ) WITHOUT ROWID;
+        CREATE TABLE sessions (
+            digest TEXT PRIMARY KEY,
+            name_key TEXT NOT NULL,
+            expires_at INTEGER NOT NULL
+        ) WITHOUT ROWID;
+        CREATE INDEX sessions_by_account ON sessions (name_key);
+        """,
     ]
 
     static var version: Int { migrations.count }

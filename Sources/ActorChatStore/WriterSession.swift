@@ -18,6 +18,11 @@ final class WriterSession {
     private let retireName: SQLiteStatement
     private let insertMessage: SQLiteStatement
     private let pruneMessages: SQLiteStatement
+    private let insertAccount: SQLiteStatement
+    private let updatePassword: SQLiteStatement
+    private let insertSession: SQLiteStatement
+    private let deleteSession: SQLiteStatement
+    private let deleteSessions: SQLiteStatement
 
     init(database: SQLiteDatabase, state: WriterState, historyLimit: Int) {
         self.database = database
@@ -33,6 +38,11 @@ final class WriterSession {
             retireName = try SQLiteStatement("INSERT OR REPLACE INTO retired_names (name_key, last_seq) VALUES (?, ?)", in: database)
             insertMessage = try SQLiteStatement("INSERT INTO messages (room_id, seq, sender, text, ts) VALUES (?, ?, ?, ?, ?)", in: database)
             pruneMessages = try SQLiteStatement("DELETE FROM messages WHERE room_id = ? AND seq < ?", in: database)
+            insertAccount = try SQLiteStatement("INSERT INTO accounts (name_key, name, password, created_at) VALUES (?, ?, ?, ?)", in: database)
+            updatePassword = try SQLiteStatement("UPDATE accounts SET password = ? WHERE name_key = ?", in: database)
+            insertSession = try SQLiteStatement("INSERT INTO sessions (digest, name_key, expires_at) VALUES (?, ?, ?)", in: database)
+            deleteSession = try SQLiteStatement("DELETE FROM sessions WHERE digest = ?", in: database)
+            deleteSessions = try SQLiteStatement("DELETE FROM sessions WHERE name_key = ? AND digest IS NOT ?", in: database)
         } catch {
             fatalError("the store's statements do not prepare: \(error)")
         }
@@ -83,7 +93,18 @@ final class WriterSession {
             next.lastSeq[roomID] = seq
             if seq - (next.prunedBelow[roomID] ?? 1) + 1 > historyLimit + Self.pruneSlack(historyLimit) { overLimit.insert(roomID) }
             return .stored(seq: seq)
+        case .createAccount(let key, let name, let password, let createdAt):
+            try insertAccount.run([.text(key), .text(name), .text(password), .integer(Int64(createdAt))])
+        case .setPassword(let key, let password):
+            try updatePassword.run([.text(password), .text(key)])
+        case .addSession(let digest, let key, let expiresAt):
+            try insertSession.run([.text(digest), .text(key), .integer(Int64(expiresAt))])
+        case .removeSession(let digest):
+            try deleteSession.run([.text(digest)])
+        case .removeSessions(let key, let keeping):
+            try deleteSessions.run([.text(key), keeping.map { .text($0) } ?? .null])
         }
+        return .stored(seq: nil)
     }
 
     /// Caps the file at `pages` (nil: SQLite's maximum). SQLite keeps a cap below the file's size at

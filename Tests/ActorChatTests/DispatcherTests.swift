@@ -61,7 +61,8 @@ import Testing
 
     @Test func theChatDispatcherHandlesEveryDocumentedEvent() {
         #expect(Dispatcher.chat().events == [
-            "close_room", "create_room", "dm", "help", "history", "join", "kick", "leave", "login", "logout", "logs", "ping", "rooms", "send", "stats", "who",
+            "close_room", "create_room", "dm", "help", "history", "join", "kick", "leave", "login", "logout", "logs", "password", "ping", "register", "rooms",
+            "send", "stats", "who",
         ])
     }
 }

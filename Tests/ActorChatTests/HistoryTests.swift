@@ -167,4 +167,32 @@ import Testing
         }
         await server.stop()
     }
+
+    /// `stats` reports the store: its file, size, rows and commit figures; without one, `null`.
+    @Test(arguments: [true, false])
+    func statsReportTheStore(stored: Bool) async throws {
+        let directory = stored ? try TemporaryDirectory() : nil
+        defer { directory?.remove() }
+        let server = try await start(directory)
+        let admin = try await server.client("boss", admin: true)
+        try await admin.request("join", ["room": "lobby"])
+        for index in 1...25 { try await admin.request("send", ["room": "lobby", "text": .string("m\(index)")]) }
+        let store = try await admin.request("stats")["store"]
+        guard let directory else {
+            #expect(store == .null)
+            await server.stop()
+            return
+        }
+        let figures = try #require(store?.object)
+        #expect(figures["path"]?.string == directory.path + "/" + ChatStore<Int>.fileName)
+        #expect(figures["rows"]?.integer == 25)
+        // Each send waited for its reply, so each had a commit of its own (the room's creation too).
+        let commits = try #require(figures["commits"]?.integer)
+        #expect(commits >= 25)
+        #expect(try #require(figures["bytes"]?.integer) > 0)
+        #expect((figures["largest_batch"]?.integer ?? 0) >= 1)
+        #expect(figures["p99_commit_us"]?.integer != nil)
+        if case .number(let mean)? = figures["mean_batch"] { #expect(Double(mean) ?? 0 >= 1) } else { Issue.record("no mean_batch") }
+        await server.stop()
+    }
 }

@@ -33,7 +33,7 @@ import Testing
     }
 
     @Test func beforeLoginLinesAreShortAndFew() async throws {
-        let server = try await ServerProcess.start(["--login-max-lines", "3"])
+        let server = try await ServerProcess.start(["--login-max-lines", "3", "--login-line-bytes", "1024"])
         let baseline = server.descriptorCount
         let long = try await server.rawConnection()
         long.send(Array(#"{"event":"ping","params":{"pad":""#.utf8) + [UInt8](repeating: 0x78, count: 2000) + Array("\"}}\n".utf8))

@@ -91,6 +91,34 @@ import Testing
         try await server.stop()
     }
 
+    /// Accounts, sessions and revocations are durable: after `kill -9` the password and a live
+    /// session still log in, and a revoked session stays revoked.
+    @Test func accountsAndSessionsSurviveAKill() async throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        var server = try await ServerProcess.start(["--data-dir", directory.path])
+        let registrar = try await server.client()
+        try await registrar.request("register", ["name": "Olga", "password": "a long enough password"])
+        func login(_ params: JSONObject) async throws -> ServerFrame {
+            try await server.client().request("login", params)
+        }
+        let kept = try #require(try await login(["name": "olga", "password": "a long enough password"])["session"]?.string)
+        let revoked = try await server.client()
+        let revokedSession = try #require(try await revoked.request("login", ["name": "olga", "password": "a long enough password"])["session"]?.string)
+        try await revoked.request("logout")
+        server.child.signal(SIGKILL)
+        _ = try await server.child.exitStatus()
+
+        server = try await ServerProcess.start(["--data-dir", directory.path])
+        let welcome = try await login(["name": "olga", "session": .string(kept)])
+        #expect(welcome["session"]?.string == kept)
+        #expect(welcome["user"]?.object?["name"] == "Olga")
+        await expectError("auth_failed") { _ = try await login(["name": "olga", "session": .string(revokedSession)]) }
+        await expectError("auth_failed") { _ = try await server.client("olga") }
+        #expect(try await login(["name": "olga", "password": "a long enough password"])["session"]?.string != nil)
+        try await server.stop()
+    }
+
     /// A store written by the first schema (messages clustered by room) is migrated at start:
     /// rooms, history and seqs carry on, and the file is at the current version.
     @Test func aStoreOfTheFirstSchemaIsMigrated() async throws {

@@ -41,8 +41,15 @@ struct MessageRing {
     }
 
     /// Up to `limit` messages with seq < `before`, oldest first, and whether older ones are held.
+    /// Walks back from the newest, so a page near the end costs its own length, not the ring's.
     func page(before: Int, limit: Int) -> (messages: [HistoryEntry], more: Bool) {
-        let older = last(storage.count).filter { $0.seq < before }
-        return (Array(older.suffix(limit)), older.count > limit)
+        var newestFirst: [HistoryEntry] = []
+        for offset in stride(from: storage.count - 1, through: 0, by: -1) {
+            let message = storage[(head + offset) % storage.count]
+            guard message.seq < before else { continue }
+            if newestFirst.count == limit { return (newestFirst.reversed(), true) }
+            newestFirst.append(message)
+        }
+        return (newestFirst.reversed(), false)
     }
 }

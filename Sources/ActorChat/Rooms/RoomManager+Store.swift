@@ -16,6 +16,8 @@ extension RoomManager {
             case message(roomKey: String, roomID: Int64, room: String, from: String, text: String, ts: Int)
             case createRoom(roomKey: String, roomID: Int64)
             case closeRoom(room: String, by: String)
+            /// An account or session change: its waiter hears the outcome.
+            case account
         }
 
         let kind: Kind
@@ -76,6 +78,12 @@ extension RoomManager {
         try outcome.get()
     }
 
+    /// Makes an account change durable, returning once it is; without a store there is nothing to do.
+    func persist(_ operation: StoreOperation) async throws(ChatError) {
+        guard let store else { return }
+        try await commit(operation, in: store, .account, requester: nil, replyID: nil)
+    }
+
     /// Acts on one commit's outcomes in submission order: broadcasts and replies go out only now,
     /// so whatever a client has seen is on disk, and every session waiting on them carries on.
     func didCommit(_ results: [StoreResult<PendingWrite>]) {
@@ -98,6 +106,8 @@ extension RoomManager {
                 if let room = rooms[key], room.storeID == roomID {
                     write.requester?.send(ServerEvent.roomCreated(room.info).encoded(id: write.replyID))
                 }
+                write.finish(.success(()))
+            case (.account, .stored), (.account, .roomGone):
                 write.finish(.success(()))
             case (.closeRoom(let name, let by), .stored), (.closeRoom(let name, let by), .roomGone):
                 write.requester?.send(ServerEvent.roomClosed(room: name, by: by).encoded(id: write.replyID))
@@ -127,6 +137,15 @@ extension RoomManager {
             return (room.name, .memory(messages: page.messages, more: page.more))
         }
         let oldest = max(room.firstSeq, room.seq - limits.historyLimit + 1)
+        // The replay ring holds the newest committed messages: a page it covers whole (most pages,
+        // which ask for the newest) is answered from memory, without a trip to the reader thread.
+        let page = room.recent.page(before: before, limit: limit)
+        if page.messages.count == limit, let first = page.messages.first {
+            return (room.name, .memory(messages: page.messages, more: first.seq > oldest))
+        }
+        if (room.recent.oldestSeq ?? room.seq + 1) <= oldest || before <= oldest {
+            return (room.name, .memory(messages: page.messages, more: false))
+        }
         return (room.name, .stored(store, roomID: room.storeID, oldest: oldest, before: before))
     }
 

@@ -76,19 +76,33 @@ public actor RoomManager {
 
     // MARK: - Users
 
-    /// Logs a connection in under `name` and sends it `welcome`. Exactly one of any concurrent
-    /// logins with one name (ignoring ASCII case) wins.
+    /// Logs a connection in under `name` and sends it `welcome` (with `session`, for an account).
+    /// Exactly one of any concurrent guest logins with one name (ignoring ASCII case) wins. An
+    /// account's login, proved by the caller, wins over whoever holds the name: that connection
+    /// gets `session_replaced` and is closed, and its rooms hear `user_left {reason: "replaced"}`.
     @discardableResult
-    public func login(name: String, admin: Bool, connection: Connection, replyID: JSONValue?) throws(ChatError) -> UserInfo {
+    public func login(
+        name: String, admin: Bool, account: Bool = false, session: String? = nil, connection: Connection, replyID: JSONValue?
+    ) throws(ChatError) -> UserInfo {
         try Names.validateUser(name)
         let key = Names.key(name)
-        guard userIDsByKey[key] == nil else { throw .nameTaken(name) }
+        if let holderID = userIDsByKey[key] {
+            guard account, let holder = users[holderID] else { throw .nameTaken(name) }
+            holder.connection.send(ServerEvent.error(.sessionReplaced).encoded())
+            logout(userID: holderID, reason: "replaced")
+            holder.connection.close(.sessionReplaced)
+        }
         let info = UserInfo(id: nextUserID, name: name, admin: admin)
         nextUserID += 1
         users[info.id] = User(info: info, key: key, connection: connection)
         userIDsByKey[key] = info.id
-        connection.send(ServerEvent.welcome(user: info, rooms: directory.encodedList).encoded(id: replyID))
+        connection.send(ServerEvent.welcome(user: info, rooms: directory.encodedList, session: session).encoded(id: replyID))
         return info
+    }
+
+    /// Whether a connection is logged in under `name` (ignoring ASCII case).
+    func isLoggedIn(_ name: String) -> Bool {
+        userIDsByKey[Names.key(name)] != nil
     }
 
     /// Removes a user: it leaves every room (`user_left` with `reason` to the others) and frees its name.

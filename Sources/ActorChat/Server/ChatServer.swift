@@ -60,10 +60,11 @@ public actor ChatServer {
             options.sync = configuration.sync
             options.historyLimit = configuration.rooms.historyLimit
             options.replayLimit = configuration.rooms.replayLimit
-            let (store, rooms) = try ChatStore<RoomManager.PendingWrite>.open(directory: directory, options: options)
+            let (store, contents) = try ChatStore<RoomManager.PendingWrite>.open(directory: directory, options: options, now: RoomManager.now())
             self.store = store
-            await services.rooms.restore(store, rooms: rooms)
-            services.log.log(.info, "store \(store.path): \(rooms.count) rooms")
+            await services.rooms.restore(store, rooms: contents.rooms)
+            await services.accounts.restore(contents.accounts, sessions: contents.sessions)
+            services.log.log(.info, "store \(store.path): \(contents.rooms.count) rooms, \(contents.accounts.count) accounts")
             guard case .starting = phase else { throw ServerError.shutDown }
         }
         for room in configuration.initialRooms {

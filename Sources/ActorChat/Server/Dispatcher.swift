@@ -89,6 +89,10 @@ public struct SessionContext: Sendable {
     public let services: ServerServices
     /// Set by `login`; identity is the server's record, never the client's word.
     public var user: UserInfo?
+    /// The account's name key, when the user logged in as (or registered) an account.
+    public var account: String?
+    /// The session this connection logged in with, or was given at login.
+    var session: String?
     /// Set by a handler that ends the session once its reply is queued.
     public var closing: DisconnectReason?
     /// The session's sends still being committed (with a store).

@@ -6,21 +6,64 @@ extension Dispatcher {
     public static func chat() -> Dispatcher {
         var dispatcher = Dispatcher()
 
-        dispatcher.on("login", params: ["name", "token?"], access: .anyone) { request, context throws(ChatError) in
+        dispatcher.on("login", params: ["name", "token?", "password?", "session?"], access: .anyone) { request, context throws(ChatError) in
             guard context.user == nil else { throw .alreadyLoggedIn }
             let name = try request.params.requiredString("name")
-            let admin = try isAdmin(token: try request.params.optionalString("token"), configuration: context.services.configuration)
+            var admin = try isAdmin(token: try request.params.optionalString("token"), configuration: context.services.configuration)
+            let (account, session) = try await authenticate(name: name, request.params, context: context)
+            if let account, context.services.accounts.settings.adminKeys.contains(account.key) { admin = true }
             let user = try await context.services.rooms.login(
-                name: name, admin: admin, connection: context.connection, replyID: request.id)
-            context.user = user
-            context.services.log.log(.info, "login \(user.name)\(admin ? " (admin)" : "") #\(context.connection.id)")
+                name: account?.name ?? name, admin: admin, account: account != nil, session: session, connection: context.connection,
+                replyID: request.id)
+            (context.user, context.account, context.session) = (user, account?.key, session)
+            context.services.log.log(.info, "login \(user.name)\(account != nil ? " (account)" : "")\(admin ? " (admin)" : "") #\(context.connection.id)")
+        }
+
+        dispatcher.on("register", params: ["name?", "password"], access: .anyone) { request, context throws(ChatError) in
+            let password = try request.params.requiredString("password")
+            let given = try request.params.optionalString("name")
+            let name: String
+            if let user = context.user {
+                // A guest may register the name it is using; nobody else's.
+                guard context.account == nil else { throw .nameRegistered(user.name) }
+                if let given, Names.key(given) != Names.key(user.name) {
+                    throw .invalidParams("once logged in, you may register only your own name ('\(user.name)')")
+                }
+                name = user.name
+            } else {
+                guard let given else { throw .invalidParams("'name' is required before login") }
+                guard await !context.services.rooms.isLoggedIn(given) else { throw .nameTaken(given) }
+                name = given
+            }
+            let registered = try await context.services.accounts.register(name: name, password: password, address: context.connection.peer.host)
+            if context.user != nil { context.account = Names.key(registered) }
+            context.reply(.registered(name: registered), to: request)
+            context.services.log.log(.info, "register \(registered) #\(context.connection.id)")
+        }
+
+        dispatcher.on("password", params: ["old", "new"]) { request, context throws(ChatError) in
+            let user = try context.loggedInUser()
+            guard let key = context.account else { throw .forbidden("only a registered account has a password; register first") }
+            try await context.services.accounts.changePassword(
+                key: key, old: try request.params.requiredString("old"), new: try request.params.requiredString("new"),
+                address: context.connection.peer.host, keeping: context.session)
+            context.reply(.passwordChanged, to: request)
+            context.services.log.log(.info, "password changed for \(user.name)")
         }
 
         dispatcher.on("ping", params: [], access: .anyone) { request, context throws(ChatError) in
             context.reply(.pong, to: request)
         }
 
-        dispatcher.on("logout", params: [], access: .anyone) { request, context throws(ChatError) in
+        dispatcher.on("logout", params: ["everywhere?"], access: .anyone) { request, context throws(ChatError) in
+            let everywhere = try request.params.optionalBool("everywhere") ?? false
+            if let key = context.account {
+                if everywhere {
+                    try await context.services.accounts.closeSessions(key: key, keeping: nil)
+                } else if let session = context.session {
+                    try await context.services.accounts.closeSession(session)
+                }
+            }
             if let user = context.user {
                 await context.services.rooms.logout(userID: user.id, reason: "logout")
                 context.services.log.log(.info, "logout \(user.name)")
@@ -153,21 +196,36 @@ extension Dispatcher {
         }
     }
 
+    /// Who a login is: an account proved by `password` (which opens a new session) or by
+    /// `session`, or a guest, whose name must not be registered.
+    private static func authenticate(
+        name: String, _ params: JSONObject, context: SessionContext
+    ) async throws(ChatError) -> (account: (key: String, name: String)?, session: String?) {
+        let accounts = context.services.accounts
+        let address = context.connection.peer.host
+        switch (try params.optionalString("password"), try params.optionalString("session")) {
+        case (.some, .some):
+            throw .invalidParams("'password' and 'session' exclude each other")
+        case (let password?, nil):
+            let account = try await accounts.checkPassword(name: name, password: password, address: address)
+            return (account, try await accounts.openSession(key: account.key))
+        case (nil, let session?):
+            return (try await accounts.checkSession(name: name, token: session, address: address), session)
+        case (nil, nil):
+            guard await !accounts.isRegistered(name) else {
+                throw .authFailed("'\(name)' is a registered name: log in with its password or session")
+            }
+            guard !accounts.settings.accountsOnly else { throw .authFailed("this server admits registered accounts only") }
+            return (nil, nil)
+        }
+    }
+
     /// A login is admin when it carries the configured token; a wrong token is refused, not ignored.
     private static func isAdmin(token: String?, configuration: ServerConfiguration) throws(ChatError) -> Bool {
         guard let token else { return false }
-        guard let expected = configuration.adminToken, constantTimeEqual(Array(token.utf8), Array(expected.utf8)) else {
+        guard let expected = configuration.adminToken, ConstantTime.equal(token, expected) else {
             throw .forbidden("wrong admin token")
         }
         return true
-    }
-
-    /// Compares without an early exit, so response time does not reveal how much of a token matched.
-    private static func constantTimeEqual(_ lhs: [UInt8], _ rhs: [UInt8]) -> Bool {
-        var difference = UInt8(truncatingIfNeeded: lhs.count ^ rhs.count)
-        for index in 0..<max(lhs.count, rhs.count) {
-            difference |= (index < lhs.count ? lhs[index] : 0) ^ (index < rhs.count ? rhs[index] : 0)
-        }
-        return difference == 0
     }
 }

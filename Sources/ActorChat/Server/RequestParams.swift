@@ -16,6 +16,14 @@ extension JSONObject {
         }
     }
 
+    func optionalBool(_ key: String) throws(ChatError) -> Bool? {
+        switch self[key] {
+        case nil, .null?: return nil
+        case .bool(let value)?: return value
+        default: throw .invalidParams("'\(key)' must be true or false")
+        }
+    }
+
     func optionalInteger(_ key: String) throws(ChatError) -> Int? {
         switch self[key] {
         case nil, .null?: return nil

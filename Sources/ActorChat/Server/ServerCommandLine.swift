@@ -21,7 +21,7 @@ public enum ServerCommandLine {
             .init("write-stall-seconds", value: "s", help: "Seconds a client may accept no output while some is queued (default 10)."),
             .init("shutdown-seconds", value: "s", help: "Seconds shutdown waits for queued output to be written (default 5)."),
             .init("login-timeout-seconds", value: "s", help: "Seconds a connection has to log in (default 10)."),
-            .init("login-line-bytes", value: "bytes", help: "Longest line before login (default 1024)."),
+            .init("login-line-bytes", value: "bytes", help: "Longest line before login (default 4096: room for a 1,024-byte password and a session)."),
             .init("login-max-lines", value: "n", help: "Requests allowed before login (default 20)."),
             .init("rate-limit", value: "per-second", help: "Requests per second per connection after the burst (default 10)."),
             .init("rate-burst", value: "n", help: "Requests a connection may send at once (default 20)."),
@@ -34,6 +34,13 @@ public enum ServerCommandLine {
             .init("sync", value: "mode", help: "normal: what was accepted survives a crash of the server (default); full: also an OS crash or a power cut."),
             .init("history-limit", value: "n", help: "Messages kept per room; older ones are pruned (default 100000; 0 keeps none)."),
             .init("replay-limit", value: "n", help: "Newest messages per room held in memory for resume with since (default 1000)."),
+            .init("accounts-only", help: "Admit registered accounts only: a guest's login is refused (auth_failed)."),
+            .init("admin", value: "name", help: "A registered account that is admin when it logs in (repeatable).", repeatable: true),
+            .init("session-days", value: "days", help: "Days a login session stays valid (default 30)."),
+            .init("login-failures", value: "n", help: "Failed logins for one name within 10 minutes before it must wait (default 5)."),
+            .init("login-failures-per-ip", value: "n", help: "Failed logins from one IP address within 10 minutes before it must wait (default 30)."),
+            .init("register-burst", value: "n", help: "Registrations one IP address may make at once (default 5)."),
+            .init("register-per-minute", value: "n", help: "Registrations per minute from one IP address after the burst (default 1)."),
             .init("log-level", value: "level", help: "debug, info, warn or error (default info)."),
         ])
 
@@ -73,6 +80,16 @@ public enum ServerCommandLine {
             guard let sync = SyncMode(rawValue: mode) else { throw UsageError("--sync takes normal or full, not '\(mode)'") }
             configuration.sync = sync
         }
+        configuration.accounts.accountsOnly = parsed.flag("accounts-only")
+        for name in parsed.values["admin"] ?? [] {
+            if let problem = Names.problem(with: name, maxLength: Names.maxUserName) { throw UsageError("--admin '\(name)': the name is invalid: \(problem)") }
+            configuration.accounts.adminKeys.insert(Names.key(name))
+        }
+        configuration.accounts.sessionDays = try parsed.seconds("session-days", in: 0.001...36_500) ?? configuration.accounts.sessionDays
+        configuration.accounts.failuresPerName = try parsed.integer("login-failures", in: 1...1_000_000) ?? configuration.accounts.failuresPerName
+        configuration.accounts.failuresPerAddress = try parsed.integer("login-failures-per-ip", in: 1...1_000_000) ?? configuration.accounts.failuresPerAddress
+        configuration.accounts.registerBurst = try parsed.integer("register-burst", in: 1...1_000_000) ?? configuration.accounts.registerBurst
+        configuration.accounts.registerPerMinute = try parsed.seconds("register-per-minute", in: 0.001...1e9) ?? configuration.accounts.registerPerMinute
         if let label = parsed.value("log-level") {
             guard let level = LogLevel(label: label) else { throw UsageError("--log-level takes debug, info, warn or error, not '\(label)'") }
             configuration.logLevel = level

@@ -21,7 +21,7 @@ public struct ServerConfiguration: Sendable {
     public var shutdownSeconds = 5.0
     /// Before login: the time allowed, the longest line and the most lines.
     public var loginTimeoutSeconds = 10.0
-    public var loginLineBytes = 1024
+    public var loginLineBytes = 4096
     public var loginMaxLines = 20
     /// Requests per connection: a burst, then a steady rate; over it requests wait.
     public var rateBurst = 20
@@ -36,6 +36,7 @@ public struct ServerConfiguration: Sendable {
     /// forgets everything at restart.
     public var dataDirectory: String? = "./actor-chat-data"
     public var sync = SyncMode.normal
+    public var accounts = AccountSettings()
 
     public init() {}
 }

@@ -6,6 +6,7 @@ import Synchronization
 public final class ServerServices: Sendable {
     public let configuration: ServerConfiguration
     public let rooms: RoomManager
+    public let accounts: AccountBook
     /// The thread the sessions and the rooms share.
     public let executor: SessionExecutor
     public let log: ServerLog
@@ -17,6 +18,7 @@ public final class ServerServices: Sendable {
         self.log = log
         executor = SessionExecutor(name: "chat-sessions")
         rooms = RoomManager(limits: configuration.rooms, executor: executor)
+        accounts = AccountBook(settings: configuration.accounts, rooms: rooms, executor: executor)
     }
 
     func connectionOpened() {

@@ -1,0 +1,62 @@
+import CCrypt
+import Dispatch
+import Foundation
+import Synchronization
+
+/// Password hashing with yescrypt from libxcrypt, on a small pool of its own threads: a hash takes
+/// tens of milliseconds of CPU by design, so it never runs on the sessions' executor or the event
+/// loop, and a storm of password logins queues here instead of stalling chat traffic. Hashes are
+/// PHC strings (`$y$…`), which carry their salt and cost, so a later cost still verifies old ones.
+public final class PasswordHasher: Sendable {
+    private let queues: [DispatchQueue]
+    private let next = Atomic(0)
+    /// Verified against when a name has no account, so a login takes as long whether or not the
+    /// name exists. Made on first use, on a hashing thread.
+    private static let decoy = hashNow("decoy password \(UInt64.random(in: 0...UInt64.max))") ?? ""
+
+    /// `threads` serial queues (each a thread while busy), used in turn.
+    public init(threads: Int = 2) {
+        queues = (0..<max(1, threads)).map { DispatchQueue(label: "chat-hash-\($0)") }
+    }
+
+    /// A new PHC string for `password`, with a fresh salt from the OS's generator; nil if libxcrypt fails.
+    public func hash(_ password: String) async -> String? {
+        await run { Self.hashNow(password) }
+    }
+
+    /// Whether `password` matches `phc`; with `phc` nil (no such account) it does the same work and answers false.
+    public func verify(_ password: String, against phc: String?) async -> Bool {
+        await run {
+            let decoy = Self.decoy
+            guard let computed = Self.crypt(password, setting: phc ?? decoy) else { return false }
+            return ConstantTime.equal(computed, phc ?? decoy) && phc != nil
+        }
+    }
+
+    private func run<T: Sendable>(_ work: @escaping @Sendable () -> T) async -> T {
+        let queue = queues[next.wrappingAdd(1, ordering: .relaxed).oldValue % queues.count]
+        return await withCheckedContinuation { continuation in
+            queue.async { continuation.resume(returning: work()) }
+        }
+    }
+
+    private static func hashNow(_ password: String) -> String? {
+        // A null random source asks libxcrypt for bytes from the OS (getrandom); cost 0 is yescrypt's default.
+        var setting = [CChar](repeating: 0, count: Int(CRYPT_GENSALT_OUTPUT_SIZE))
+        guard crypt_gensalt_rn("$y$", 0, nil, 0, &setting, Int32(setting.count)) != nil else { return nil }
+        return crypt(password, setting: String(decoding: setting.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self))
+    }
+
+    /// crypt_rn into a scratch area of its own; nil on failure (libxcrypt returns null, or a string starting with '*').
+    private static func crypt(_ password: String, setting: String) -> String? {
+        let data = UnsafeMutablePointer<crypt_data>.allocate(capacity: 1)
+        defer {
+            // The scratch area held the password: cleared before it is freed.
+            memset(data, 0, MemoryLayout<crypt_data>.size)
+            data.deallocate()
+        }
+        memset(data, 0, MemoryLayout<crypt_data>.size)
+        guard let result = crypt_rn(password, setting, data, Int32(MemoryLayout<crypt_data>.size)), result.pointee != 0x2A else { return nil }
+        return String(cString: result)
+    }
+}

@@ -1,0 +1,12 @@
+// OpenSSL (libssl, libcrypto) for Swift: so far the SHA-256 of session tokens.
+#ifndef COPENSSL_SHIM_H
+#define COPENSSL_SHIM_H
+#include <openssl/evp.h>
+
+/// SHA-256 of `length` bytes into `digest` (32 bytes); 1 on success. EVP_sha256() is a function
+/// call in a macro-heavy header, so the one-shot digest is spelled here.
+static inline int copenssl_sha256(const void *data, size_t length, unsigned char *digest) {
+    unsigned int size = 0;
+    return EVP_Digest(data, length, digest, &size, EVP_sha256(), NULL);
+}
+#endif
