@@ -54,6 +54,11 @@ struct ModelRun {
             // Guests here live long and answer every step's barrier ping.
             configuration.loginMaxLines = 1_000_000
             configuration.loginTimeoutSeconds = 3600
+            // Lockouts and the registration rate are timed: tested on their own, out of reach here.
+            configuration.accounts.failuresPerName = 1_000_000
+            configuration.accounts.failuresPerAddress = 1_000_000
+            configuration.accounts.registerBurst = 1_000_000
+            configuration.accounts.adminKeys = limits.adminAccounts
         }
         self.seed = seed
         model = ProtocolModel(limits: limits, initialRooms: [lobby])
@@ -100,6 +105,11 @@ struct ModelRun {
                 received[connection] = try await frames(from: client, through: step)
             }
         }
+        // A connection the request ends (an account's login replaces its holder) hears its last frames.
+        for other in outcome.closed.sorted() where other != connection {
+            guard let client = clients.removeValue(forKey: other) else { continue }
+            received[other] = try await framesUntilClosed(client)
+        }
         // The server notices a connection ending in its own time: first wait for what the others hear of it.
         if case .drop = action { try await awaitNotices(of: outcome, except: connection, into: &received) }
         if case .oversized = action { try await awaitNotices(of: outcome, except: connection, into: &received) }
@@ -117,6 +127,9 @@ struct ModelRun {
             try #require(
                 actual == expected,
                 "seed \(seed), step \(step): connection #\(other) got what the protocol does not say\n\(trace.suffix(15).joined(separator: "\n"))")
+        }
+        if let token = received[connection]?.first(where: { $0.event == "welcome" })?["session"]?.string {
+            model.learnSession(token, on: connection)
         }
     }
 

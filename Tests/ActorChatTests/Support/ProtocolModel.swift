@@ -20,6 +20,8 @@ struct ProtocolModel {
         var replayLimit = 3
         /// The server keeps a store: `history` reaches every message, not only the replay ring.
         var stored = false
+        /// Accounts named by `--admin`.
+        var adminAccounts: Set<String> = ["ann"]
     }
 
     struct User {
@@ -73,6 +75,17 @@ struct ProtocolModel {
     private var nextUserID = 1
     /// A closed room's last seq by name key: a room made again under the name continues from it.
     private var retired: [String: Int] = [:]
+    /// Registered accounts by name key, with their passwords.
+    var accounts: [String: (name: String, password: String)] = [:]
+    /// Live session tokens and their account's key, as the server handed them out.
+    var sessions: [String: String] = [:]
+    /// Per connection: the account it logged in as (or registered as a guest), and its session.
+    var accountOf: [Int: String] = [:]
+    var sessionOf: [Int: String] = [:]
+    /// A password login whose token the model learns from the server's `welcome`.
+    var awaitingSession: [Int: String] = [:]
+    /// Every token handed out, live or revoked, with its account's name.
+    var issuedSessions: [(token: String, name: String)] = []
 
     init(limits: Limits, initialRooms: [(name: String, limit: Int)]) {
         self.limits = limits
@@ -120,6 +133,7 @@ struct ProtocolModel {
         outcome.unordered = true
         leaveEverything(connection, reason: reason, into: &outcome)
         connections[connection] = nil
+        (accountOf[connection], sessionOf[connection]) = (nil, nil)
         return outcome
     }
 
@@ -153,7 +167,7 @@ struct ProtocolModel {
         return outcome
     }
 
-    private struct Failure: Error {
+    struct Failure: Error {
         let code: String
         var extra: JSONObject = [:]
         init(_ code: String, _ extra: JSONObject = [:]) {
@@ -165,11 +179,11 @@ struct ProtocolModel {
     private mutating func handle(_ event: String, _ params: JSONObject, id: JSONValue?, from connection: Int, into outcome: inout Outcome) throws(Failure) {
         let known = [
             "login", "ping", "logout", "rooms", "create_room", "join", "leave", "who", "send", "dm", "close_room", "kick", "logs", "stats", "history",
-            "help",
+            "help", "register", "password",
         ]
         guard known.contains(event) else { throw Failure("unknown_event") }
         let me = user(on: connection)
-        if !["login", "ping", "logout", "help"].contains(event) && me == nil { throw Failure("not_logged_in") }
+        if !["login", "ping", "logout", "help", "register"].contains(event) && me == nil { throw Failure("not_logged_in") }
         switch event {
         case "ping":
             outcome.add(connection, "pong", id: id)
@@ -178,7 +192,7 @@ struct ProtocolModel {
         case "login":
             guard me == nil else { throw Failure("already_logged_in") }
             let name = try string("name", in: params)
-            let admin: Bool
+            var admin: Bool
             switch params["token"] {
             case nil, .null?: admin = false
             case .string(let token)?:
@@ -186,16 +200,32 @@ struct ProtocolModel {
                 admin = true
             default: throw Failure("invalid_params")
             }
-            guard Self.isValid(name, maxLength: 32) else { throw Failure("invalid_name") }
-            let key = Self.key(name)
-            guard users[key] == nil else { throw Failure("name_taken") }
-            let user = User(id: nextUserID, name: name, admin: admin, connection: connection)
+            let account = try authenticate(name, params, on: connection)
+            if account != nil && limits.adminAccounts.contains(Self.key(name)) { admin = true }
+            let loginName = account?.name ?? name
+            guard Self.isValid(loginName, maxLength: 32) else { throw Failure("invalid_name") }
+            let key = Self.key(loginName)
+            if let holder = users[key] {
+                guard account != nil else { throw Failure("name_taken") }
+                outcome = disconnect(holder.connection, reason: "replaced")
+                outcome.error(holder.connection, "session_replaced", id: nil)
+                outcome.closed.insert(holder.connection)
+            }
+            let user = User(id: nextUserID, name: loginName, admin: admin, connection: connection)
             nextUserID += 1
             users[key] = user
             connections[connection] = key
-            let info: JSONObject = ["id": .number(String(user.id)), "name": .string(name), "admin": .bool(admin)]
-            outcome.add(connection, "welcome", ["user": .object(info), "rooms": roomList], id: id)
+            accountOf[connection] = account.map { _ in key }
+            let info: JSONObject = ["id": .number(String(user.id)), "name": .string(loginName), "admin": .bool(admin)]
+            var welcome: JSONObject = ["user": .object(info), "rooms": roomList]
+            if account != nil { welcome["session"] = .string(account?.session ?? "<new session>") }
+            outcome.add(connection, "welcome", welcome, id: id)
+        case "register":
+            try register(params, me: me, from: connection, id: id, into: &outcome)
+        case "password":
+            try changePassword(params, from: connection, id: id, into: &outcome)
         case "logout":
+            try logOutSessions(params, from: connection)
             outcome = disconnect(connection, reason: "logout")
             outcome.add(connection, "bye", id: id)
             outcome.closed.insert(connection)
@@ -346,7 +376,7 @@ struct ProtocolModel {
             && name.utf8.allSatisfy { (0x30...0x39).contains($0) || (0x41...0x5A).contains($0 & 0xDF) || [0x5F, 0x2D, 0x2E].contains($0) }
     }
 
-    private func string(_ key: String, in params: JSONObject) throws(Failure) -> String {
+    func string(_ key: String, in params: JSONObject) throws(Failure) -> String {
         guard let value = params[key]?.string else { throw Failure("invalid_params") }
         return value
     }
@@ -392,36 +422,5 @@ struct ProtocolModel {
             let notice: JSONObject = ["room": .string(room.name), "user": .string(user.name), "reason": .string(reason)]
             for member in room.members { outcome.add(users[member]!.connection, "user_left", notice) }
         }
-    }
-}
-
-/// A frame as the model compares it: object keys sorted, and the fields the protocol leaves open
-/// reduced to whether they are well formed (`ts` a whole number, an error's `message` non-empty,
-/// `logs` and `stats` any object).
-func canonical(_ frame: ServerFrame) -> String {
-    var params = frame.params
-    if params["ts"] != nil { params["ts"] = params["ts"]?.integer.map { _ in .string("<ts>") } ?? .string("<bad ts>") }
-    if frame.event == "history", case .array(let messages)? = params["messages"] {
-        params["messages"] = .array(messages.map { message in
-            guard case .object(var entry) = message else { return message }
-            entry["ts"] = entry["ts"]?.integer.map { _ in .string("<ts>") } ?? .string("<bad ts>")
-            return .object(entry)
-        })
-    }
-    if frame.event == "error" { params["message"] = (params["message"]?.string?.isEmpty == false) ? nil : .string("<no message>") }
-    if frame.event == "logs" || frame.event == "stats" || frame.event == "help" { params = [:] }
-    let id = frame.id.map { " id=\(canonical($0))" } ?? ""
-    return "\(frame.event) \(canonical(.object(params)))\(id)"
-}
-
-private func canonical(_ value: JSONValue) -> String {
-    switch value {
-    case .null: "null"
-    case .bool(let bool): String(bool)
-    case .number(let literal): literal
-    case .string(let string): "\"\(string)\""
-    case .array(let items): "[" + items.map(canonical).joined(separator: ",") + "]"
-    case .object(let object):
-        "{" + object.members.sorted { $0.key < $1.key }.map { "\($0.key):\(canonical($0.value))" }.joined(separator: ",") + "}"
     }
 }

@@ -62,7 +62,7 @@ struct RandomRequests {
             return .connect(nextConnection)
         }
         let connection = live.randomElement(using: &random)!
-        guard let me = model.user(on: connection) else { return guestAction(connection) }
+        guard let me = model.user(on: connection) else { return guestAction(connection, model: model) }
         let canLeaveAbruptly = !model.roommates(of: connection).isEmpty
         let existing = model.roomNames
         let mine = model.roomNames(of: connection)
@@ -98,7 +98,13 @@ struct RandomRequests {
         case 82..<86: return canLeaveAbruptly ? .drop(connection) : request(connection, "logout", [:])
         case 86..<87: return canLeaveAbruptly ? .oversized(connection) : request(connection, "ping", [:])
         case 87..<91: return rawLine(connection)
-        case 91..<92: return request(connection, "login", ["name": userName()])
+        case 91..<92:
+            switch Int.random(in: 0..<4, using: &random) {
+            case 0: return request(connection, "login", ["name": userName()])
+            case 1: return request(connection, "register", chance(0.3) ? ["name": userName(), "password": password()] : ["password": password()])
+            case 2: return request(connection, "password", ["old": password(), "new": password()])
+            default: return request(connection, "logout", chance(0.8) ? ["everywhere": .bool(true)] : ["everywhere": "yes"])
+            }
         case 92..<95: return request(connection, chance(0.5) ? "logs" : "stats", chance(0.3) ? ["limit": limit()] : [:])
         case 95..<97: return request(connection, "ping", [:])
         default: return request(connection, chance(0.5) ? "shout" : "LOGIN", [:])
@@ -106,9 +112,21 @@ struct RandomRequests {
     }
 
     /// A connection that has not logged in: mostly tries to, sometimes does something else first.
-    private mutating func guestAction(_ connection: Int) -> ModelAction {
+    private mutating func guestAction(_ connection: Int, model: ProtocolModel) -> ModelAction {
         switch Int.random(in: 0..<100, using: &random) {
-        case 0..<70:
+        case 0..<8:
+            return request(connection, "register", ["name": chance(0.1) ? .string(Self.badUserNames.randomElement(using: &random)!) : userName(), "password": password()])
+        case 8..<16:
+            let accounts = model.accountNames
+            let name: JSONValue = accounts.isEmpty || chance(0.2) ? userName() : .string(scrambleCase(accounts.randomElement(using: &random)!))
+            return request(connection, "login", ["name": name, "password": password()])
+        case 16..<22:
+            let sessions = model.knownSessions
+            guard let (token, name) = sessions.randomElement(using: &random) else { return request(connection, "ping", [:]) }
+            var params: JSONObject = ["name": chance(0.1) ? userName() : .string(scrambleCase(name)), "session": .string(token)]
+            if chance(0.05) { params["password"] = password() }
+            return request(connection, "login", params)
+        case 22..<70:
             var params: JSONObject = ["name": chance(0.12) ? .string(Self.badUserNames.randomElement(using: &random)!) : userName()]
             switch Int.random(in: 0..<100, using: &random) {
             case 0..<12: params["token"] = "sesame"
@@ -161,6 +179,11 @@ struct RandomRequests {
         case 85..<95: nil
         default: Self.oddIDs.randomElement(using: &random)!
         }
+    }
+
+    /// Mostly one of two passwords, so logins both succeed and fail; now and then one too short.
+    private mutating func password() -> JSONValue {
+        .string(["password one", "password two", "short"][chance(0.1) ? 2 : Int.random(in: 0...1, using: &random)])
     }
 
     private mutating func userName() -> JSONValue {
