@@ -85,11 +85,13 @@ package final class ChatClient: Sendable {
     /// Frames received and not taken yet.
     package var queuedFrames: [ServerFrame] { inbox.queued }
 
-    /// Logs in and returns the `welcome` frame.
+    /// Logs in (as an account with `password` or `session`) and returns the `welcome` frame.
     @discardableResult
-    package func login(_ name: String, token: String? = nil) async throws -> ServerFrame {
+    package func login(_ name: String, token: String? = nil, password: String? = nil, session: String? = nil) async throws -> ServerFrame {
         var params: JSONObject = ["name": .string(name)]
         if let token { params["token"] = .string(token) }
+        if let password { params["password"] = .string(password) }
+        if let session { params["session"] = .string(session) }
         return try await request("login", params)
     }
 

@@ -49,6 +49,8 @@ package enum ChatCommandLine {
         package let port: Int
         package let name: String?
         package let token: String?
+        /// An account's password: `--password-stdin` (the first line of stdin), else ACTOR_CHAT_PASSWORD.
+        package let password: String?
         package let json: Bool
     }
 
@@ -92,6 +94,7 @@ package enum ChatCommandLine {
                 console: console, environment: environment, host: parsed.value("host") ?? "localhost",
                 port: try parsed.integer("port", in: 1...65535) ?? 7777, name: parsed.value("name"),
                 token: parsed.value("token") ?? environment["ACTOR_CHAT_ADMIN_TOKEN"].flatMap { $0.isEmpty ? nil : $0 },
+                password: parsed.flag("password-stdin") ? readLine(strippingNewline: true) : environment["ACTOR_CHAT_PASSWORD"].flatMap { $0.isEmpty ? nil : $0 },
                 json: parsed.flag("json"))
         } catch {
             console.err("error: \(error)\n\n\(subcommand.arguments.usage)")

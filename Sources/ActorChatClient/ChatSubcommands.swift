@@ -10,6 +10,7 @@ extension ChatCommandLine {
         .init("port", value: "port", help: "Server port (default 7777)."),
         .init("name", value: "name", help: "Your user name (default: ACTOR_CHAT_NAME, else $USER, else $LOGNAME, else uid<N>)."),
         .init("token", value: "token", help: "Admin token (or ACTOR_CHAT_ADMIN_TOKEN)."),
+        .init("password-stdin", help: "Read a registered name's password from the first line of stdin (or ACTOR_CHAT_PASSWORD; else a prompt asks)."),
         .init("json", help: "Print the server's events as JSON lines, for scripts."),
     ]
 
@@ -22,6 +23,10 @@ extension ChatCommandLine {
                 .init("history", value: "n", help: "Earlier messages to show on joining, 0 to 200 (default 20 in a terminal, 0 when piped)."),
             ],
             positionals: [.init("room", help: "The room to join.")]), run: join),
+        Subcommand(name: "register", synopsis: "register NAME", summary: "Register a name with a password", arguments: CommandLineArguments(
+            command: "actor-chat-cli register", abstract: "Register a name with a password (asked twice, unechoed; or --password-stdin, or ACTOR_CHAT_PASSWORD).",
+            options: connectionOptions.filter { !["name", "token"].contains($0.name) },
+            positionals: [.init("name", help: "The name to register.")]), run: register),
         Subcommand(name: "rooms", synopsis: "rooms", summary: "List the rooms", arguments: CommandLineArguments(
             command: "actor-chat-cli rooms", abstract: "List the rooms.", options: connectionOptions), run: { parsed, context in
                 try await oneShot(context, "rooms") { reply in
@@ -84,11 +89,41 @@ extension ChatCommandLine {
         }
         let name = context.name ?? defaultName(context.environment)
         do {
-            try await client.login(name, token: context.token)
+            try await client.login(name, token: context.token, password: context.password)
         } catch ClientError.server(code: "name_taken", _) where context.name == nil {
             try await client.login("\(name.prefix(27))-\(String(UInt16.random(in: 0...UInt16.max), radix: 16))", token: context.token)
+        } catch ClientError.server(code: "auth_failed", let message) where context.password == nil {
+            // A registered name: its password, typed at the terminal.
+            guard context.console.interactive, let password = SecretInput.read("password for \(name): ") else {
+                throw ClientError.server(code: "auth_failed", message: "\(message) (give it with --password-stdin or ACTOR_CHAT_PASSWORD)")
+            }
+            try await client.login(name, token: context.token, password: password)
         }
         return client
+    }
+
+    private static func register(_ parsed: CommandLineArguments.Parsed, _ context: Context) async throws -> Int32 {
+        let name = parsed.positional("name") ?? ""
+        let password: String
+        if let given = context.password {
+            password = given
+        } else {
+            guard context.console.interactive, let first = SecretInput.read("password for \(name): "), let second = SecretInput.read("the same again: ") else {
+                throw UsageError("register needs a password: type it at the prompt, or give --password-stdin or ACTOR_CHAT_PASSWORD")
+            }
+            guard first == second else { throw ClientError.server(code: "mismatch", message: "the two passwords differ; nothing was registered") }
+            password = first
+        }
+        let client: ChatClient
+        do {
+            client = try await ChatClient.connect(host: context.host, port: context.port)
+        } catch {
+            throw cannotConnect(context.host, context.port, error)
+        }
+        defer { client.close() }
+        let reply = try await client.request("register", ["name": .string(name), "password": .string(password)])
+        context.console.out(context.json ? reply.description : "registered \(Renderer.neutralize(reply["name"]?.string ?? name)); log in with --name \(name) (the password is asked for, or read from --password-stdin or ACTOR_CHAT_PASSWORD)")
+        return 0
     }
 
     /// The name used without `--name`, the same every time: `ACTOR_CHAT_NAME`, else `$USER`, else
@@ -179,8 +214,10 @@ extension ChatCommandLine {
         options.host = context.host
         options.port = context.port
         options.token = context.token
+        options.password = context.password
         options.history = try parsed.integer("history", in: 0...200) ?? (context.console.interactive ? 20 : 0)
         if context.console.interactive, let prompt = TerminalPrompt() {
+            options.askPassword = { label in prompt.readSecret(label) }
             return try await chat(in: room, createLimit: createLimit, options: options, prompt: prompt, color: context.console.color)
         }
         options.json = context.json

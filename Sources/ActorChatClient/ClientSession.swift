@@ -9,6 +9,11 @@ package actor ClientSession {
         package var port = 7777
         package var name: String
         package var token: String?
+        /// An account's password; asked for (through `askPassword`) when the name turns out to be registered.
+        package var password: String?
+        package var askPassword: (@Sendable (String) async -> String?)?
+        /// The account's session from the last login: reconnects use it, not the password.
+        package var session: String?
         /// Show events as the server's JSON lines instead of rendered text.
         package var json = false
         package var backoff = Backoff()
@@ -127,15 +132,40 @@ package actor ClientSession {
         client = nil
     }
 
+    /// The account's session token, once a login gave one.
+    package var session: String? { options.session }
+
     private func connect() async throws -> ChatClient {
         let client = try await ChatClient.connect(host: options.host, port: options.port)
         do {
-            try await client.login(options.name, token: options.token)
+            let welcome = try await logIn(client)
+            if let session = welcome["session"]?.string { options.session = session }
         } catch {
             client.close()
             throw error
         }
         return client
+    }
+
+    /// Logs in with the last login's session if there is one, else the password; a registered
+    /// name without a password asks for it, once.
+    private func logIn(_ client: ChatClient) async throws -> ServerFrame {
+        if let session = options.session {
+            do {
+                return try await client.login(options.name, token: options.token, session: session)
+            } catch ClientError.server(code: "auth_failed", _) where options.password != nil {
+                options.session = nil
+            }
+        }
+        do {
+            return try await client.login(options.name, token: options.token, password: options.password)
+        } catch ClientError.server(code: "auth_failed", let message) where options.password == nil {
+            guard let ask = options.askPassword, let password = await ask("password for \(options.name): ") else {
+                throw ClientError.server(code: "auth_failed", message: message)
+            }
+            options.password = password
+            return try await client.login(options.name, token: options.token, password: password)
+        }
     }
 
     /// Tries again and again, with backoff, showing one status line that each try updates.

@@ -57,6 +57,11 @@ package final class TerminalPrompt: Sendable {
         Self.write("\r\n")
     }
 
+    /// A password for `label`, typed unechoed in line mode; for use before `actions()` reads the keys.
+    package func readSecret(_ label: String) -> String? {
+        SecretInput.read(label, lineMode: original)
+    }
+
     package func setPrompt(_ prompt: String) {
         redraw { $0.prompt = prompt }
     }

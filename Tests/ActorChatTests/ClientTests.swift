@@ -158,6 +158,30 @@ final class CapturedOutput: Sendable {
         }
     }
 
+    @Test func aRegisteredNameLogsInWithItsPassword() async throws {
+        let server = try await TestServer.start()
+        let port = String(server.port)
+        let password = ["ACTOR_CHAT_PASSWORD": "ivy's password"]
+        var (code, output) = await run(["register", "ivy", "--port", port], environment: password)
+        #expect(code == 0)
+        #expect(output.all.first?.hasPrefix("registered ivy; log in with --name ivy") == true)
+        (code, output) = await run(["register", "ivy", "--port", port], environment: password)
+        #expect(code == 1)
+        #expect(output.text.contains("registered already"))
+        (code, output) = await run(["register", "jo", "--port", port])
+        #expect(code == 64, "no password and no terminal to ask at")
+        (code, output) = await run(["rooms", "--name", "ivy", "--port", port])
+        #expect(code == 1)
+        #expect(output.text.contains("registered name") && output.text.contains("ACTOR_CHAT_PASSWORD"))
+        (code, output) = await run(["rooms", "--name", "ivy", "--port", port], environment: ["ACTOR_CHAT_PASSWORD": "a wrong password"])
+        #expect(code == 1)
+        #expect(output.text.contains("wrong name or password"))
+        (code, output) = await run(["send", "lobby", "hi", "--name", "ivy", "--port", port], environment: password)
+        #expect(code == 0)
+        #expect(output.all == ["sent to lobby (seq 1)"])
+        await server.stop()
+    }
+
     @Test func oneShotsPrintAndExit() async throws {
         let server = try await TestServer.start()
         let port = String(server.port)
@@ -298,6 +322,37 @@ final class CapturedOutput: Sendable {
 }
 
 @Suite struct ClientHistoryTests {
+    /// An account's session carries it across a restart: the reconnect logs in with the session
+    /// the first login gave, not with the password again.
+    @Test func anAccountReconnectsWithItsSession() async throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let first = try await TestServer.start { $0.dataDirectory = directory.path }
+        let port = first.port
+        try await first.client().request("register", ["name": "ann", "password": "ann's password"])
+        var options = ClientSession.Options(name: "ann")
+        options.port = port
+        options.password = "ann's password"
+        options.backoff = Backoff(initial: .milliseconds(20), maximum: .milliseconds(200))
+        let output = CapturedOutput()
+        let session = ClientSession(options: options, color: false, output: output.append)
+        try await session.start()
+        try await session.join("lobby")
+        let token = try #require(await session.session)
+        let events = Task { await session.run() }
+        await first.stop()
+        let second = try await TestServer.start {
+            $0.port = port
+            $0.dataDirectory = directory.path
+        }
+        try await output.waitFor("rejoined lobby")
+        #expect(await session.session == token, "the reconnect used the session, which comes back unchanged")
+        #expect(second.log.lines(limit: 1000).contains { $0.contains("login ann (account)") })
+        await session.quit()
+        await events.value
+        await second.stop()
+    }
+
     @Test func aRestartIsResumedWithoutMissingOrRepeatingAMessage() async throws {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }

@@ -74,6 +74,8 @@ struct TerminalPromptTests {
             let screen = try await pane.waitForScreen("the prompt to clear") { rows in rows.last { !$0.isEmpty } == Self.emptyPrompt }
             #expect(screen.filter { $0.contains(Self.emptyPrompt) }.count == 1)
         }
+        // The client goes first: left running, it would reconnect to whatever server gets the port next.
+        pane.close()
         await server.stop()
     }
 
@@ -86,6 +88,8 @@ struct TerminalPromptTests {
         try pane.press("C-l")
         let screen = try await pane.waitForScreen("a cleared screen") { $0.first == Self.prompt + "half typed" }
         #expect(screen.dropFirst().allSatisfy { $0.isEmpty }, "nothing but the prompt:\n\(screen.joined(separator: "\n"))")
+        // The client goes first: left running, it would reconnect to whatever server gets the port next.
+        pane.close()
         await server.stop()
     }
 
@@ -113,6 +117,8 @@ struct TerminalPromptTests {
         #expect(try await bob.next("message", with: ["from": "alice"])["text"] == "said-while-away")
         let back = try await pane.waitForScreen("the status line gone") { !$0.contains { $0.contains("* reconnecting to") } }
         #expect(back.filter { $0.contains(Self.emptyPrompt) }.count == 1)
+        // The client goes first: left running, it would reconnect to whatever server gets the port next.
+        pane.close()
         await second.stop()
     }
 }

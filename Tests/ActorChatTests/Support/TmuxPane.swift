@@ -1,6 +1,7 @@
 import Foundation
 import CSystem
 import Glibc
+import Synchronization
 @testable import ActorChatBench
 @testable import ActorChatClient
 
@@ -15,6 +16,7 @@ final class TmuxPane: Sendable {
     private let socket = "actorchat-test-\(UInt32.random(in: 0...UInt32.max))"
     private let control: Spawned
     private let changes: AsyncStream<Void>
+    private let closed = Mutex(false)
 
     init(columns: Int, rows: Int, command: [String]) throws {
         let quoted = command.map { "'" + $0.replacingOccurrences(of: "'", with: #"'\''"#) + "'" }.joined(separator: " ")
@@ -73,8 +75,10 @@ final class TmuxPane: Sendable {
         }
     }
 
-    /// Ends the tmux server, and with it the pane's program and the control client, and reaps the client.
+    /// Ends the tmux server, and with it the pane's program and the control client, and reaps the
+    /// client. Again is nothing.
     func close() {
+        guard !closed.withLock({ closed in defer { closed = true }; return closed }) else { return }
         _ = try? Self.run(["-L", socket, "kill-server"])
         Glibc.close(control.input)
         _ = control.wait()
