@@ -24,6 +24,7 @@ package enum BenchCommandLine {
                 .init("json", value: "file", help: "Also write the figures to this file as JSON."),
                 .init("token", value: "token", help: "The server's admin token: also report the store's commits per step (from stats)."),
                 .init("history-probe", help: "With --token, time a 50-message history every 10 ms during each step."),
+                .init("login-storm", value: "per-second", help: "Also make this many password logins a second during each step, each on a new connection."),
             ] + generatorOptions), run: loadTest),
         Subcommand(name: "bench", synopsis: "bench", summary: "A load-test worker (started by loadtest)", arguments: CommandLineArguments(
             command: "actor-chat-cli bench", abstract: "A load-test worker: simulates clients, driven by commands on stdin (used by loadtest).",
@@ -122,6 +123,7 @@ package enum BenchCommandLine {
         options.jsonPath = parsed.value("json")
         options.adminToken = parsed.value("token")
         options.historyProbe = parsed.flag("history-probe")
+        options.loginStorm = try parsed.seconds("login-storm", in: 0.1...10_000)
         if options.historyProbe, options.adminToken == nil { throw UsageError("--history-probe needs --token (the server's admin token)") }
         let executable = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
         let progress = ProgressLine()

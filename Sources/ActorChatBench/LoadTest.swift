@@ -29,6 +29,8 @@ package struct LoadTest: Sendable {
         package var adminToken: String?
         /// Time a 50-message `history` every 10 ms during each step (needs `adminToken`).
         package var historyProbe = false
+        /// Password logins per second during each step, each on a new connection (nil: none).
+        package var loginStorm: Double?
 
         package init(scenario: BenchScenario) {
             self.scenario = scenario
@@ -44,6 +46,8 @@ package struct LoadTest: Sendable {
         package var serverPeakRSS: Int
         /// What the admin probe saw (nil without `--token`).
         package var probe: ServerProbe.StepFigures?
+        /// The login storm's times and failures (nil without `--login-storm`).
+        package var logins: (histogram: LatencyHistogram, failures: Int)?
 
         package var expectedPerSecond: Double { Double(figures.sent * deliveriesPerMessage) / figures.seconds }
         package var achievedPerSecond: Double { Double(figures.received) / figures.seconds }
@@ -208,6 +212,8 @@ package struct LoadTest: Sendable {
         var rate = options.rate ?? scenario.defaultRate
         var steps: [Step] = []
         let probe = options.adminToken.map { ServerProbe(host: options.host, port: options.port, token: $0) }
+        var storm: LoginStorm?
+        if let rate = options.loginStorm { storm = try await LoginStorm(host: options.host, port: options.port, rate: rate) }
         defer { if let probe { Task { await probe.close() } } }
         LoadTable.header().forEach(say)
         for index in 1... {
@@ -220,6 +226,7 @@ package struct LoadTest: Sendable {
             defer { ticker.cancel() }
             let (room, seconds) = (scenario.room(of: 0), options.seconds)
             let historyTimes = options.historyProbe ? probe.map { probe in Task { await probe.timeHistory(room: room, seconds: seconds) } } : nil
+            let loginTimes = storm.map { storm in Task { await storm.run(seconds: seconds) } }
             if options.restartServer, let old = sampler {
                 try await Task.sleep(for: .seconds(options.seconds / 2))
                 let used = old.cpuSeconds() - cpuBefore
@@ -255,7 +262,7 @@ package struct LoadTest: Sendable {
             let step = Step(
                 offered: rate, figures: figures, deliveriesPerMessage: scenario.deliveriesPerMessage,
                 serverCPUSeconds: carriedCPU + (sampler?.cpuSeconds() ?? 0) - cpuBefore, serverPeakRSS: sampler?.memory().peak ?? 0,
-                probe: probed)
+                probe: probed, logins: await loginTimes?.value)
             steps.append(step)
             say(LoadTable.row(index, step))
             guard options.sweep, step.passes, index < Self.maximumSteps else { break }
@@ -267,6 +274,11 @@ package struct LoadTest: Sendable {
             LoadTable.header(LoadTable.storeColumns).forEach(say)
             for (index, step) in steps.enumerated() { say(LoadTable.row(index + 1, step, LoadTable.storeColumns)) }
             LoadTable.storeLegend.forEach(say)
+        }
+        for (index, step) in steps.enumerated() {
+            guard let (histogram, failures) = step.logins else { continue }
+            say("logins (step \(index + 1)): \(histogram.total) password logins at \(LoadTable.count(options.loginStorm ?? 0))/s, each on a new connection: "
+                + "p50 \(LoadTable.milliseconds(histogram.percentile(0.5))) ms, p99 \(LoadTable.milliseconds(histogram.percentile(0.99))) ms, \(failures) failed")
         }
         return steps
     }
@@ -328,6 +340,12 @@ package struct LoadTest: Sendable {
                 object["history_p99_ms"] = number(history.percentile(0.99))
                 object["history_errors"] = .number(String(probe.historyErrors))
             }
+        }
+        if let (histogram, failures) = step.logins {
+            object["logins"] = .number(String(histogram.total))
+            object["login_p50_ms"] = number(histogram.percentile(0.5))
+            object["login_p99_ms"] = number(histogram.percentile(0.99))
+            object["login_failures"] = .number(String(failures))
         }
         return .object(object)
     }
