@@ -39,7 +39,7 @@ extension ChatCommandLine {
             command: "actor-chat-cli who", abstract: "List a room's members.", options: connectionOptions,
             positionals: [.init("room", help: "The room.")]), run: { parsed, context in
                 try await oneShot(context, "who", ["room": .string(parsed.positional("room") ?? "")]) { reply in
-                    (reply["members"]?.array ?? []).compactMap { $0.string.map(Renderer.neutralize) }
+                    Renderer.members(reply.params)
                 }
             }),
         Subcommand(name: "create", synopsis: "create ROOM --limit N", summary: "Create a room", arguments: CommandLineArguments(

@@ -37,17 +37,24 @@ package struct Renderer: Sendable {
             return "\(time(nil)) [\(room)] * \(name(text("user"))) joined"
         case "user_left":
             let reason = text("reason")
-            let why = reason.isEmpty ? "left" : reason == "kicked" ? "was kicked" : "left (\(reason.replacingOccurrences(of: "_", with: " ")))"
+            let why = reason.isEmpty ? "left" : reason == "kicked" || reason == "banned" ? "was \(reason)" : "left (\(reason.replacingOccurrences(of: "_", with: " ")))"
             return "\(time(nil)) [\(room)] * \(name(text("user"))) \(why)"
         case "joined":
-            let members = p["members"]?.array?.compactMap { $0.string.map(Self.neutralize) } ?? []
+            let members = Self.members(p)
             let info = p["room"]?.object
             let joinedRoom = Self.neutralize(info?["name"]?.string ?? "")
-            return "\(time(nil)) [\(joinedRoom)] * you joined (\(members.count)/\(info?["limit"]?.integer ?? 0)): \(members.map(name).joined(separator: ", "))"
+            return "\(time(nil)) [\(joinedRoom)] * you joined (\(members.count)/\(info?["limit"]?.integer ?? 0)): \(members.joined(separator: ", "))"
+        case "role_changed":
+            let role = p["role"]?.string
+            return "\(time(nil)) [\(room)] * \(name(text("user"))) \(role.map { "is now \(Self.neutralize($0))" } ?? "is no longer a moderator")"
+        case "user_banned":
+            return "\(time(nil)) [\(room)] * \(name(text("user"))) is banned"
+        case "user_unbanned":
+            return "\(time(nil)) [\(room)] * \(name(text("user"))) is no longer banned"
         case "left":
             return "\(time(nil)) [\(room)] * you left"
         case "kicked":
-            return "\(time(nil)) [\(room)] * you were kicked by \(name(text("by")))"
+            return "\(time(nil)) [\(room)] * you were \(text("reason") == "banned" ? "banned" : "kicked") by \(name(text("by")))"
         case "room_closed":
             return "\(time(nil)) * room '\(room)' was closed by \(name(text("by")))"
         case "room_created":
@@ -64,6 +71,16 @@ package struct Renderer: Sendable {
 
     /// Control characters (C0, DEL, C1) become visible `^X` / `\u{…}` forms and bidirectional
     /// overrides are dropped, so text can only ever print as text. Newlines and tabs stay.
+    /// A `joined` or `members` frame's members, in join order, each with its role if it has one:
+    /// `ann (owner)`, `bob (op)`.
+    package static func members(_ params: JSONObject) -> [String] {
+        let roles = params["roles"]?.object
+        return (params["members"]?.array ?? []).compactMap(\.string).map { member in
+            let role = roles?[member]?.string.map { " (\(neutralize($0)))" } ?? ""
+            return neutralize(member) + role
+        }
+    }
+
     package static func neutralize(_ text: String) -> String {
         var result = ""
         result.reserveCapacity(text.utf8.count)

@@ -98,7 +98,7 @@ package struct SlashCommands: Sendable {
         commands.on("who", usage: "/who [ROOM]", "list a room's members", arguments: 0...1) { session, arguments, output in
             guard let room = await room(named: arguments, orCurrentOf: session, output: output) else { return .proceed }
             let reply = try await session.request("who", ["room": .string(room)])
-            let members = reply["members"]?.array?.compactMap { $0.string.map(Renderer.neutralize) } ?? []
+            let members = Renderer.members(reply.params)
             output("* \(Renderer.neutralize(reply["room"]?.string ?? room)) (\(members.count)/\(reply["limit"]?.integer ?? 0)): \(members.joined(separator: ", "))")
             return .proceed
         }
@@ -140,10 +140,23 @@ package struct SlashCommands: Sendable {
             await session.show(try await session.request("close_room", ["room": .string(arguments[0])]))
             return .proceed
         }
-        commands.on("kick", usage: "/kick ROOM USER", "remove a user from a room (its creator or an admin)", arguments: 2...2) { session, arguments, output in
+        commands.on("kick", usage: "/kick ROOM USER", "remove a user from a room (its owner, a moderator or an admin)", arguments: 2...2) { session, arguments, output in
             try await session.request("kick", ["room": .string(arguments[0]), "user": .string(arguments[1])])
             output("* kicked \(Renderer.neutralize(arguments[1])) from \(Renderer.neutralize(arguments[0]))")
             return .proceed
+        }
+        // The replies (role_changed, user_banned, user_unbanned) render themselves.
+        for (name, usage, summary) in [
+            ("op", "/op ROOM USER", "make a registered user a moderator of a room (its owner or an admin)"),
+            ("deop", "/deop ROOM USER", "take a moderator's role away"),
+            ("ban", "/ban ROOM USER", "ban a name from a room and remove it (owner, moderators, admins)"),
+            ("unban", "/unban ROOM USER", "lift a ban"),
+        ] {
+            commands.on(name, usage: usage, summary, arguments: 2...2) { session, arguments, output in
+                let reply = try await session.request(name, ["room": .string(arguments[0]), "user": .string(arguments[1])])
+                output(Renderer(color: false, me: "").render(reply) ?? "")
+                return .proceed
+            }
         }
         commands.on("quit", aliases: ["sair", "exit"], usage: "/quit", "leave and exit") { _, _, _ in .quit }
         return commands

@@ -32,6 +32,8 @@ public enum ChatError: Error, Sendable, Equatable {
     case authFailed(String)
     /// This connection's account logged in elsewhere; the connection is closed.
     case sessionReplaced
+    /// The name is banned from the room.
+    case banned(room: String)
 
     /// The stable code clients switch on.
     public var code: String {
@@ -63,6 +65,7 @@ public enum ChatError: Error, Sendable, Equatable {
         case .nameRegistered: "name_registered"
         case .authFailed: "auth_failed"
         case .sessionReplaced: "session_replaced"
+        case .banned: "banned"
         }
     }
 
@@ -98,6 +101,7 @@ public enum ChatError: Error, Sendable, Equatable {
         case .nameRegistered(let name): "the name '\(name)' is registered already"
         case .authFailed(let reason): "authentication failed: \(reason)"
         case .sessionReplaced: "your account logged in from another connection; this one is closed"
+        case .banned(let room): "you are banned from room '\(room)'"
         }
     }
 }

@@ -27,6 +27,17 @@ public struct EventDescription: Sendable, Equatable {
 }
 
 /// One message in a `history` page.
+/// A member's role in a room, as `joined` and `members` list them: `owner` or `op`.
+public struct MemberRole: Sendable, Equatable {
+    public let name: String
+    public let role: String
+
+    public init(name: String, role: String) {
+        self.name = name
+        self.role = role
+    }
+}
+
 public struct HistoryEntry: Sendable, Equatable {
     public var seq: Int
     public var from: String
@@ -64,12 +75,13 @@ public enum ServerEvent: Sendable, Equatable {
     case passwordChanged
     case rooms(EncodedJSON)
     case roomCreated(RoomInfo)
-    /// `seq`: the room's latest message, 0 when it has none.
-    case joined(room: RoomInfo, members: [String], seq: Int)
+    /// `seq`: the room's latest message, 0 when it has none. `roles`: the members who have one
+    /// (`owner` or `op`), in join order.
+    case joined(room: RoomInfo, members: [String], seq: Int, roles: [MemberRole] = [])
     case userJoined(room: String, user: String)
     case left(room: String)
     case userLeft(room: String, user: String, reason: String?)
-    case members(room: String, limit: Int, members: [String])
+    case members(room: String, limit: Int, members: [String], roles: [MemberRole] = [])
     /// `replay`: an earlier message sent again after `joined`, not a live one.
     case message(room: String, from: String, text: String, seq: Int, ts: Int, replay: Bool = false)
     /// Messages `from`...`to` of a resumed room were not replayed (replay limit or retention).
@@ -79,7 +91,12 @@ public enum ServerEvent: Sendable, Equatable {
     case sent(room: String, seq: Int)
     case dm(from: String, to: String, text: String, ts: Int)
     case roomClosed(room: String, by: String)
-    case kicked(room: String, by: String)
+    /// `reason`: "banned" when a ban removed the member.
+    case kicked(room: String, by: String, reason: String? = nil)
+    /// `role`: "op", or nil when it was taken away.
+    case roleChanged(room: String, user: String, role: String?)
+    case userBanned(room: String, user: String)
+    case userUnbanned(room: String, user: String)
     case ping
     case pong
     case bye
@@ -109,6 +126,9 @@ public enum ServerEvent: Sendable, Equatable {
         case .dm: "dm"
         case .roomClosed: "room_closed"
         case .kicked: "kicked"
+        case .roleChanged: "role_changed"
+        case .userBanned: "user_banned"
+        case .userUnbanned: "user_unbanned"
         case .ping: "ping"
         case .pong: "pong"
         case .bye: "bye"
@@ -117,6 +137,16 @@ public enum ServerEvent: Sendable, Equatable {
         case .serverShutdown: "server_shutdown"
         case .error: "error"
         }
+    }
+
+    private static func write(roles: [MemberRole], into writer: inout JSONWriter) {
+        writer.key(literal: "roles")
+        writer.beginObject()
+        for entry in roles {
+            writer.key(entry.name)
+            writer.write(entry.role)
+        }
+        writer.endObject()
     }
 
     /// The event as one protocol line, with `id` when it answers a request that carried one.
@@ -149,12 +179,13 @@ public enum ServerEvent: Sendable, Equatable {
         case .roomCreated(let room):
             writer.key(literal: "room")
             writer.write(room)
-        case .joined(let room, let members, let seq):
+        case .joined(let room, let members, let seq, let roles):
             writer.key(literal: "room")
             writer.write(room)
             writer.key(literal: "members")
             writer.write(names: members)
             writer.field("seq", seq)
+            Self.write(roles: roles, into: &writer)
         case .userJoined(let room, let user):
             writer.field("room", room)
             writer.field("user", user)
@@ -164,11 +195,12 @@ public enum ServerEvent: Sendable, Equatable {
             writer.field("room", room)
             writer.field("user", user)
             if let reason { writer.field("reason", reason) }
-        case .members(let room, let limit, let members):
+        case .members(let room, let limit, let members, let roles):
             writer.field("room", room)
             writer.field("limit", limit)
             writer.key(literal: "members")
             writer.write(names: members)
+            Self.write(roles: roles, into: &writer)
         case .message(let room, let from, let text, let seq, let ts, let replay):
             writer.field("room", room)
             writer.field("from", from)
@@ -206,9 +238,21 @@ public enum ServerEvent: Sendable, Equatable {
             writer.field("to", to)
             writer.field("text", text)
             writer.field("ts", ts)
-        case .roomClosed(let room, let by), .kicked(let room, let by):
+        case .roomClosed(let room, let by):
             writer.field("room", room)
             writer.field("by", by)
+        case .kicked(let room, let by, let reason):
+            writer.field("room", room)
+            writer.field("by", by)
+            if let reason { writer.field("reason", reason) }
+        case .roleChanged(let room, let user, let role):
+            writer.field("room", room)
+            writer.field("user", user)
+            writer.key(literal: "role")
+            writer.write(role.map(JSONValue.string) ?? .null)
+        case .userBanned(let room, let user), .userUnbanned(let room, let user):
+            writer.field("room", room)
+            writer.field("user", user)
         case .logs(let lines):
             writer.key(literal: "lines")
             writer.write(names: lines)

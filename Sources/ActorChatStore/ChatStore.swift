@@ -163,6 +163,8 @@ public final class ChatStore<Token: Sendable>: Sendable {
             in: database)
         let recent = try SQLiteStatement(
             "SELECT seq, sender, text, ts FROM messages WHERE room_id = ? AND seq >= ? ORDER BY seq DESC LIMIT ?", in: database)
+        let ops = try keysByRoom("SELECT room_id, name_key FROM room_ops", database)
+        let bans = try keysByRoom("SELECT room_id, name_key FROM room_bans", database)
         try rooms.bind([])
         var loaded: [StoredRoom] = []
         while try rooms.step() {
@@ -179,10 +181,20 @@ public final class ChatStore<Token: Sendable>: Sendable {
                 }
             }
             loaded.append(StoredRoom(
-                id: id, name: rooms.text(1), limit: Int(rooms.integer(2)), creatorKey: rooms.isNull(3) ? nil : rooms.text(3),
-                createdAt: Int(rooms.integer(4)), firstSeq: firstSeq, lastSeq: lastSeq, recent: messages.reversed()))
+                id: id, name: rooms.text(1), limit: Int(rooms.integer(2)), ownerKey: rooms.isNull(3) ? nil : rooms.text(3),
+                createdAt: Int(rooms.integer(4)), firstSeq: firstSeq, lastSeq: lastSeq, recent: messages.reversed(), ops: ops[id] ?? [],
+                bans: bans[id] ?? []))
         }
         return loaded
+    }
+
+    /// `(room_id, name_key)` rows, grouped by room.
+    private static func keysByRoom(_ sql: String, _ database: SQLiteDatabase) throws(SQLiteError) -> [Int64: [String]] {
+        let statement = try SQLiteStatement(sql, in: database)
+        try statement.bind([])
+        var keys: [Int64: [String]] = [:]
+        while try statement.step() { keys[statement.integer(0), default: []].append(statement.text(1)) }
+        return keys
     }
 
     private static func loadAccounts(_ database: SQLiteDatabase, now: Int) throws(SQLiteError) -> ([StoredAccount], [StoredSession]) {

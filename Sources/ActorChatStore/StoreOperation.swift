@@ -1,7 +1,8 @@
 /// One change for the writer to make durable, in the order submitted.
 public enum StoreOperation: Sendable {
-    /// `firstSeq - 1` is where the room's seqs continue (see `ChatStore.retiredSeq`).
-    case createRoom(id: Int64, name: String, key: String, limit: Int, creatorKey: String?, createdAt: Int, firstSeq: Int)
+    /// `firstSeq - 1` is where the room's seqs continue (see `ChatStore.retiredSeq`). `ownerKey`:
+    /// the account that owns the room, nil when a guest or the operator made it.
+    case createRoom(id: Int64, name: String, key: String, limit: Int, ownerKey: String?, createdAt: Int, firstSeq: Int)
     /// Deletes the room and its history; remembers its last seq under its name.
     case deleteRoom(id: Int64, key: String)
     /// Stores a message; the store gives it the room's next seq.
@@ -16,6 +17,10 @@ public enum StoreOperation: Sendable {
     case removeSession(digest: String)
     /// Revokes an account's sessions, but `keeping` one (nil: all).
     case removeSessions(key: String, keeping: String?)
+    /// Makes a name a room's moderator, or (`on` false) no longer.
+    case setOp(roomID: Int64, key: String, on: Bool)
+    /// Bans a name from a room, or (`on` false) lifts the ban.
+    case setBan(roomID: Int64, key: String, on: Bool)
 }
 
 /// What became of one operation.

@@ -62,6 +62,21 @@ enum StoreSchema {
         ) WITHOUT ROWID;
         CREATE INDEX sessions_by_account ON sessions (name_key);
         """,
+        // 4: a room's creator key names its owner, an account; a guest's rights ended with its
+        // connection, so keys that are no account are cleared. Moderators and bans, by name key.
+        """
+        UPDATE rooms SET creator_key = NULL WHERE creator_key NOT IN (SELECT name_key FROM accounts);
+        CREATE TABLE room_ops (
+            room_id INTEGER NOT NULL,
+            name_key TEXT NOT NULL,
+            PRIMARY KEY (room_id, name_key)
+        ) WITHOUT ROWID;
+        CREATE TABLE room_bans (
+            room_id INTEGER NOT NULL,
+            name_key TEXT NOT NULL,
+            PRIMARY KEY (room_id, name_key)
+        ) WITHOUT ROWID;
+        """,
     ]
 
     static var version: Int { migrations.count }

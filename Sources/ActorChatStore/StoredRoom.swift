@@ -18,11 +18,15 @@ public struct StoredRoom: Sendable {
     public let id: Int64
     public let name: String
     public let limit: Int
-    public let creatorKey: String?
+    /// The owning account's name key; nil for a guest's or the operator's room.
+    public let ownerKey: String?
     public let createdAt: Int
     /// The room's first seq: 1, or past the last one of an earlier room of the same name.
     public let firstSeq: Int
     public let lastSeq: Int
     /// The newest messages (at most the replay limit), oldest first.
     public let recent: [StoredMessage]
+    /// Name keys of its moderators, and of the names banned from it.
+    public let ops: [String]
+    public let bans: [String]
 }

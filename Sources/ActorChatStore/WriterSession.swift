@@ -23,6 +23,12 @@ final class WriterSession {
     private let insertSession: SQLiteStatement
     private let deleteSession: SQLiteStatement
     private let deleteSessions: SQLiteStatement
+    private let insertOp: SQLiteStatement
+    private let deleteOp: SQLiteStatement
+    private let insertBan: SQLiteStatement
+    private let deleteBan: SQLiteStatement
+    private let deleteRoomOps: SQLiteStatement
+    private let deleteRoomBans: SQLiteStatement
 
     init(database: SQLiteDatabase, state: WriterState, historyLimit: Int) {
         self.database = database
@@ -43,6 +49,12 @@ final class WriterSession {
             insertSession = try SQLiteStatement("INSERT INTO sessions (digest, name_key, expires_at) VALUES (?, ?, ?)", in: database)
             deleteSession = try SQLiteStatement("DELETE FROM sessions WHERE digest = ?", in: database)
             deleteSessions = try SQLiteStatement("DELETE FROM sessions WHERE name_key = ? AND digest IS NOT ?", in: database)
+            insertOp = try SQLiteStatement("INSERT OR IGNORE INTO room_ops (room_id, name_key) VALUES (?, ?)", in: database)
+            deleteOp = try SQLiteStatement("DELETE FROM room_ops WHERE room_id = ? AND name_key = ?", in: database)
+            insertBan = try SQLiteStatement("INSERT OR IGNORE INTO room_bans (room_id, name_key) VALUES (?, ?)", in: database)
+            deleteBan = try SQLiteStatement("DELETE FROM room_bans WHERE room_id = ? AND name_key = ?", in: database)
+            deleteRoomOps = try SQLiteStatement("DELETE FROM room_ops WHERE room_id = ?", in: database)
+            deleteRoomBans = try SQLiteStatement("DELETE FROM room_bans WHERE room_id = ?", in: database)
         } catch {
             fatalError("the store's statements do not prepare: \(error)")
         }
@@ -70,9 +82,9 @@ final class WriterSession {
 
     private func apply(_ operation: StoreOperation, to next: inout WriterState) throws(SQLiteError) -> StoreOutcome {
         switch operation {
-        case .createRoom(let id, let name, let key, let limit, let creatorKey, let createdAt, let firstSeq):
+        case .createRoom(let id, let name, let key, let limit, let ownerKey, let createdAt, let firstSeq):
             try insertRoom.run([
-                .integer(id), .text(name), .text(key), .integer(Int64(limit)), creatorKey.map { .text($0) } ?? .null,
+                .integer(id), .text(name), .text(key), .integer(Int64(limit)), ownerKey.map { .text($0) } ?? .null,
                 .integer(Int64(createdAt)), .integer(Int64(firstSeq)),
             ])
             next.lastSeq[id] = firstSeq - 1
@@ -82,6 +94,8 @@ final class WriterSession {
             guard let last = next.lastSeq.removeValue(forKey: id) else { return .roomGone }
             next.prunedBelow[id] = nil
             try deleteMessages.run([.integer(id)])
+            try deleteRoomOps.run([.integer(id)])
+            try deleteRoomBans.run([.integer(id)])
             try deleteRoom.run([.integer(id)])
             try retireName.run([.text(key), .integer(Int64(last))])
             overLimit.remove(id)
@@ -103,6 +117,12 @@ final class WriterSession {
             try deleteSession.run([.text(digest)])
         case .removeSessions(let key, let keeping):
             try deleteSessions.run([.text(key), keeping.map { .text($0) } ?? .null])
+        case .setOp(let roomID, let key, let on):
+            guard next.lastSeq[roomID] != nil else { return .roomGone }
+            try (on ? insertOp : deleteOp).run([.integer(roomID), .text(key)])
+        case .setBan(let roomID, let key, let on):
+            guard next.lastSeq[roomID] != nil else { return .roomGone }
+            try (on ? insertBan : deleteBan).run([.integer(roomID), .text(key)])
         }
         return .stored(seq: nil)
     }

@@ -61,8 +61,8 @@ import Testing
 
     @Test func theChatDispatcherHandlesEveryDocumentedEvent() {
         #expect(Dispatcher.chat().events == [
-            "close_room", "create_room", "dm", "help", "history", "join", "kick", "leave", "login", "logout", "logs", "password", "ping", "register", "rooms",
-            "send", "stats", "who",
+            "ban", "close_room", "create_room", "deop", "dm", "help", "history", "join", "kick", "leave", "login", "logout", "logs", "op", "password",
+            "ping", "register", "rooms", "send", "stats", "unban", "who",
         ])
     }
 }

@@ -6,12 +6,19 @@ struct Room {
         let userID: Int
         let name: String
         let connection: Connection
+        /// Logged in as an account (a guest never owns a room by name).
+        var account = false
     }
 
     let name: String
     let limit: Int
-    /// The creating user's name key; nil for rooms the operator made.
-    let creatorKey: String?
+    /// The owning account's name key; nil for a guest's or the operator's room.
+    let ownerKey: String?
+    /// The guest who made the room: its rights last as long as that login (its user id).
+    let guestCreatorID: Int?
+    /// Name keys of the room's moderators, and of the names banned from it.
+    var ops: Set<String> = []
+    var bans: Set<String> = []
     private(set) var members: [Member] = []
     /// The members' connections, kept beside `members` so a broadcast hands the loop one list.
     private(set) var audience = BroadcastGroup()
@@ -26,11 +33,12 @@ struct Room {
     /// The newest messages, for replay.
     private(set) var recent: MessageRing
 
-    init(name: String, limit: Int, creatorKey: String?, storeID: Int64 = 0, firstSeq: Int = 1, replayCapacity: Int,
+    init(name: String, limit: Int, ownerKey: String?, guestCreatorID: Int? = nil, storeID: Int64 = 0, firstSeq: Int = 1, replayCapacity: Int,
          lastSeq: Int? = nil, recent: [HistoryEntry] = []) {
         self.name = name
         self.limit = limit
-        self.creatorKey = creatorKey
+        self.ownerKey = ownerKey
+        self.guestCreatorID = guestCreatorID
         self.storeID = storeID
         self.firstSeq = firstSeq
         seq = lastSeq ?? firstSeq - 1
@@ -42,6 +50,20 @@ struct Room {
     var isFull: Bool { members.count >= limit }
 
     func contains(_ userID: Int) -> Bool { memberIDs.contains(userID) }
+
+    /// Whether a login owns the room: the account that made it, or the guest login that did.
+    func isOwned(byKey key: String, userID: Int, account: Bool) -> Bool {
+        (account && key == ownerKey) || userID == guestCreatorID
+    }
+
+    /// The members who have a role, in join order: `owner` or `op`.
+    var roles: [MemberRole] {
+        members.compactMap { member in
+            let key = Names.key(member.name)
+            if member.userID == guestCreatorID || (member.account && key == ownerKey) { return MemberRole(name: member.name, role: "owner") }
+            return ops.contains(key) ? MemberRole(name: member.name, role: "op") : nil
+        }
+    }
 
     mutating func add(_ member: Member) {
         precondition(!isFull && !contains(member.userID), "Room.add called without checking the room's rules")

@@ -16,8 +16,9 @@ extension RoomManager {
             case message(roomKey: String, roomID: Int64, room: String, from: String, text: String, ts: Int)
             case createRoom(roomKey: String, roomID: Int64)
             case closeRoom(room: String, by: String)
-            /// An account or session change: its waiter hears the outcome.
-            case account
+            /// A change whose reply comes from the caller (accounts, sessions, roles, bans): its
+            /// waiter hears the outcome.
+            case change
         }
 
         let kind: Kind
@@ -52,9 +53,11 @@ extension RoomManager {
         self.store = store
         for room in stored {
             let recent = room.recent.map { HistoryEntry(seq: $0.seq, from: $0.from, text: $0.text, ts: $0.ts) }
-            let restored = Room(
-                name: room.name, limit: room.limit, creatorKey: room.creatorKey, storeID: room.id, firstSeq: room.firstSeq,
+            var restored = Room(
+                name: room.name, limit: room.limit, ownerKey: room.ownerKey, storeID: room.id, firstSeq: room.firstSeq,
                 replayCapacity: limits.replayCapacity, lastSeq: room.lastSeq, recent: recent)
+            restored.ops = Set(room.ops)
+            restored.bans = Set(room.bans)
             rooms[Names.key(room.name)] = restored
             directory.set(restored.info)
         }
@@ -78,10 +81,10 @@ extension RoomManager {
         try outcome.get()
     }
 
-    /// Makes an account change durable, returning once it is; without a store there is nothing to do.
+    /// Makes a change durable, returning once it is; without a store there is nothing to do.
     func persist(_ operation: StoreOperation) async throws(ChatError) {
         guard let store else { return }
-        try await commit(operation, in: store, .account, requester: nil, replyID: nil)
+        try await commit(operation, in: store, .change, requester: nil, replyID: nil)
     }
 
     /// Acts on one commit's outcomes in submission order: broadcasts and replies go out only now,
@@ -107,7 +110,7 @@ extension RoomManager {
                     write.requester?.send(ServerEvent.roomCreated(room.info).encoded(id: write.replyID))
                 }
                 write.finish(.success(()))
-            case (.account, .stored), (.account, .roomGone):
+            case (.change, .stored), (.change, .roomGone):
                 write.finish(.success(()))
             case (.closeRoom(let name, let by), .stored), (.closeRoom(let name, let by), .roomGone):
                 write.requester?.send(ServerEvent.roomClosed(room: name, by: by).encoded(id: write.replyID))

@@ -36,6 +36,8 @@ public actor RoomManager {
         let info: UserInfo
         let key: String
         let connection: Connection
+        /// Logged in as an account, not as a guest.
+        var account = false
         var roomKeys: Set<String> = []
     }
 
@@ -55,8 +57,8 @@ public actor RoomManager {
     /// Without a store: the last seq of each closed room's name, so a room created again under it
     /// goes on counting and no seq is given out twice.
     private var retiredSeqs: [String: Int] = [:]
-    private var users: [Int: User] = [:]
-    private var userIDsByKey: [String: Int] = [:]
+    var users: [Int: User] = [:]
+    var userIDsByKey: [String: Int] = [:]
     var rooms: [String: Room] = [:]
     /// The rooms' list in name order, kept encoded: every change to a room's count is told to it.
     var directory = RoomDirectory()
@@ -94,7 +96,7 @@ public actor RoomManager {
         }
         let info = UserInfo(id: nextUserID, name: name, admin: admin)
         nextUserID += 1
-        users[info.id] = User(info: info, key: key, connection: connection)
+        users[info.id] = User(info: info, key: key, connection: connection, account: account)
         userIDsByKey[key] = info.id
         connection.send(ServerEvent.welcome(user: info, rooms: directory.encodedList, session: session).encoded(id: replyID))
         return info
@@ -140,9 +142,11 @@ public actor RoomManager {
         guard rooms.count < limits.maxRooms else { throw .limitExceeded("the server has \(limits.maxRooms) rooms, its maximum") }
         let creator = userID.flatMap { users[$0] }
         let firstSeq = (store?.retiredSeq(forKey: key) ?? retiredSeqs[key] ?? 0) + 1
+        // An account owns what it makes for as long as the room exists; a guest, while its login lasts.
+        let ownerKey = creator.flatMap { $0.account ? $0.key : nil }
         let room = Room(
-            name: name, limit: limit, creatorKey: creator?.key, storeID: store?.makeRoomID() ?? 0, firstSeq: firstSeq,
-            replayCapacity: limits.replayCapacity)
+            name: name, limit: limit, ownerKey: ownerKey, guestCreatorID: creator.flatMap { $0.account ? nil : $0.info.id },
+            storeID: store?.makeRoomID() ?? 0, firstSeq: firstSeq, replayCapacity: limits.replayCapacity)
         rooms[key] = room
         directory.set(room.info)
         guard let store else {
@@ -151,7 +155,7 @@ public actor RoomManager {
         }
         announce(.roomCreated(room.info), requester: nil, replyID: nil, except: creator)
         let operation = StoreOperation.createRoom(
-            id: room.storeID, name: name, key: key, limit: limit, creatorKey: creator?.key, createdAt: Self.now(), firstSeq: firstSeq)
+            id: room.storeID, name: name, key: key, limit: limit, ownerKey: ownerKey, createdAt: Self.now(), firstSeq: firstSeq)
         try await commit(operation, in: store, .createRoom(roomKey: key, roomID: room.storeID), requester: creator?.connection, replyID: replyID)
     }
 
@@ -162,17 +166,18 @@ public actor RoomManager {
         let key = Names.key(name)
         guard var room = rooms[key] else { throw .roomNotFound(name) }
         guard !room.contains(userID) else { throw .alreadyMember(room.name) }
+        guard !room.bans.contains(user.key) else { throw .banned(room: room.name) }
         guard !room.isFull else { throw .roomFull(room: room.name, limit: room.limit) }
         guard user.roomKeys.count < limits.maxRoomsPerUser else {
             throw .limitExceeded("you are in \(limits.maxRoomsPerUser) rooms, the most one user may be in")
         }
         broadcast(.userJoined(room: room.name, user: user.info.name), to: room.audience)
-        room.add(Room.Member(userID: userID, name: user.info.name, connection: user.connection))
+        room.add(Room.Member(userID: userID, name: user.info.name, connection: user.connection, account: user.account))
         rooms[key] = room
         directory.set(room.info)
         user.roomKeys.insert(key)
         users[userID] = user
-        user.connection.send(ServerEvent.joined(room: room.info, members: room.memberNames, seq: room.seq).encoded(id: replyID))
+        user.connection.send(ServerEvent.joined(room: room.info, members: room.memberNames, seq: room.seq, roles: room.roles).encoded(id: replyID))
         sendReplay(replay, of: room, to: user.connection)
     }
 
@@ -212,7 +217,7 @@ public actor RoomManager {
 
     public func members(of name: String) throws(ChatError) -> ServerEvent {
         guard let room = rooms[Names.key(name)] else { throw .roomNotFound(name) }
-        return .members(room: room.name, limit: room.limit, members: room.memberNames)
+        return .members(room: room.name, limit: room.limit, members: room.memberNames, roles: room.roles)
     }
 
     /// Sends a message to every member, the sender included; `sent` follows when the request has an
@@ -265,7 +270,7 @@ public actor RoomManager {
         let requester = try userID.map { id throws(ChatError) in try user(id) }
         let key = Names.key(name)
         guard let room = rooms[key] else { throw .roomNotFound(name) }
-        if let requester { try authorize(requester, toModerate: room) }
+        if let requester { try authorize(requester, in: room, atLeast: .owner) }
         for member in room.members { users[member.userID]?.roomKeys.remove(key) }
         rooms[key] = nil
         directory.remove(named: room.name)
@@ -288,25 +293,6 @@ public actor RoomManager {
         announce(.roomClosed(room: room.name, by: "server"), requester: nil, replyID: nil)
     }
 
-    /// Removes `target` from a room (its creator or an admin). The kicked user gets `kicked`; the
-    /// others, and the requester as its reply, get `user_left` with reason "kicked".
-    public func kick(_ target: String, from name: String, by userID: Int, replyID: JSONValue?) throws(ChatError) {
-        let requester = try user(userID)
-        let key = Names.key(name)
-        guard let room = rooms[key] else { throw .roomNotFound(name) }
-        try authorize(requester, toModerate: room)
-        guard let targetID = userIDsByKey[Names.key(target)], let kicked = users[targetID] else { throw .userNotFound(target) }
-        guard room.contains(targetID) else { throw .notMember(room: room.name, user: kicked.info.name) }
-        remove(targetID, fromRoom: key)
-        kicked.connection.send(ServerEvent.kicked(room: room.name, by: requester.info.name).encoded())
-        let notice = ServerEvent.userLeft(room: room.name, user: kicked.info.name, reason: "kicked")
-        var remaining = rooms[key]?.audience ?? BroadcastGroup()
-        remaining.remove(requester.connection)
-        broadcast(notice, to: remaining)
-        // Kicking oneself is still a request: it gets its reply after the `kicked` notice.
-        requester.connection.send(notice.encoded(id: replyID))
-    }
-
     public func counters() -> Counters {
         Counters(
             users: users.count, rooms: rooms.count, messagesIn: messagesIn, deliveriesOut: deliveriesOut,
@@ -315,18 +301,12 @@ public actor RoomManager {
 
     // MARK: - Internals
 
-    private func user(_ id: Int) throws(ChatError) -> User {
+    func user(_ id: Int) throws(ChatError) -> User {
         guard let user = users[id] else { throw .notLoggedIn }
         return user
     }
 
-    private func authorize(_ user: User, toModerate room: Room) throws(ChatError) {
-        guard user.info.admin || room.creatorKey == user.key else {
-            throw .forbidden("only the creator of '\(room.name)' or an admin may do that")
-        }
-    }
-
-    private func remove(_ userID: Int, fromRoom key: String) {
+    func remove(_ userID: Int, fromRoom key: String) {
         rooms[key]?.remove(userID)
         if let info = rooms[key]?.info { directory.set(info) }
         users[userID]?.roomKeys.remove(key)

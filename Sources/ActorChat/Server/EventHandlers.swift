@@ -158,6 +158,28 @@ extension Dispatcher {
             context.services.log.log(.info, "kick \(target) from \(room) by \(user.name)")
         }
 
+        for (event, op) in [("op", true), ("deop", false)] {
+            dispatcher.on(event, params: ["room", "user"]) { request, context throws(ChatError) in
+                let room = try request.params.requiredString("room")
+                let target = try request.params.requiredString("user")
+                let user = try context.loggedInUser()
+                // Moderators are accounts: a guest's name could be anyone's tomorrow.
+                guard await context.services.accounts.isRegistered(target) else { throw .userNotFound(target) }
+                try await context.services.rooms.setOp(target, in: room, to: op, by: user.id, replyID: request.id)
+                context.services.log.log(.info, "\(event) \(target) in \(room) by \(user.name)")
+            }
+        }
+
+        for (event, ban) in [("ban", true), ("unban", false)] {
+            dispatcher.on(event, params: ["room", "user"]) { request, context throws(ChatError) in
+                let room = try request.params.requiredString("room")
+                let target = try request.params.requiredString("user")
+                let user = try context.loggedInUser()
+                try await context.services.rooms.setBan(target, in: room, to: ban, by: user.id, replyID: request.id)
+                context.services.log.log(.info, "\(event) \(target) in \(room) by \(user.name)")
+            }
+        }
+
         dispatcher.on("logs", params: ["limit?"], access: .admin) { request, context throws(ChatError) in
             let limit = try request.params.optionalInteger("limit") ?? 100
             guard limit >= 0 else { throw .invalidParams("'limit' must not be negative") }

@@ -34,7 +34,7 @@ public struct OperatorConsole: Sendable {
                 let list = await rooms.roomList()
                 return .output(list.isEmpty ? "no rooms" : list.map { "\($0.name) \($0.count)/\($0.limit)" }.joined(separator: "\n"))
             case ("/who", 2):
-                guard case .members(let room, let limit, let members) = try await rooms.members(of: words[1]) else { return .output("") }
+                guard case .members(let room, let limit, let members, _) = try await rooms.members(of: words[1]) else { return .output("") }
                 return .output("\(room) (\(members.count)/\(limit)): \(members.joined(separator: ", "))")
             case ("/create", 3):
                 guard let limit = Int(words[2]) else { return .output("usage: /create ROOM LIMIT (LIMIT is a whole number)") }

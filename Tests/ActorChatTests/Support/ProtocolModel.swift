@@ -29,13 +29,19 @@ struct ProtocolModel {
         let name: String
         let admin: Bool
         let connection: Int
+        /// Logged in as an account.
+        var account = false
     }
 
     struct Room {
         let name: String
         let limit: Int
-        /// The creator's name key; nil for the operator's rooms.
-        let creatorKey: String?
+        /// The owning account's name key; nil for a guest's or the operator's room.
+        let ownerKey: String?
+        /// The user id of the guest login that made it: its rights end with that login.
+        var guestCreator: Int?
+        var ops: Set<String> = []
+        var bans: Set<String> = []
         /// User name keys in join order.
         var members: [String] = []
         var seq = 0
@@ -70,8 +76,8 @@ struct ProtocolModel {
     let limits: Limits
     /// Connection number to the key of the user logged in on it (nil before login).
     private(set) var connections: [Int: String?] = [:]
-    private(set) var users: [String: User] = [:]
-    private(set) var rooms: [String: Room] = [:]
+    var users: [String: User] = [:]
+    var rooms: [String: Room] = [:]
     private var nextUserID = 1
     /// A closed room's last seq by name key: a room made again under the name continues from it.
     private var retired: [String: Int] = [:]
@@ -89,7 +95,7 @@ struct ProtocolModel {
 
     init(limits: Limits, initialRooms: [(name: String, limit: Int)]) {
         self.limits = limits
-        for room in initialRooms { rooms[Self.key(room.name)] = Room(name: room.name, limit: room.limit, creatorKey: nil) }
+        for room in initialRooms { rooms[Self.key(room.name)] = Room(name: room.name, limit: room.limit, ownerKey: nil) }
     }
 
     // MARK: - What a generator may ask
@@ -179,7 +185,7 @@ struct ProtocolModel {
     private mutating func handle(_ event: String, _ params: JSONObject, id: JSONValue?, from connection: Int, into outcome: inout Outcome) throws(Failure) {
         let known = [
             "login", "ping", "logout", "rooms", "create_room", "join", "leave", "who", "send", "dm", "close_room", "kick", "logs", "stats", "history",
-            "help", "register", "password",
+            "help", "register", "password", "op", "deop", "ban", "unban",
         ]
         guard known.contains(event) else { throw Failure("unknown_event") }
         let me = user(on: connection)
@@ -211,7 +217,7 @@ struct ProtocolModel {
                 outcome.error(holder.connection, "session_replaced", id: nil)
                 outcome.closed.insert(holder.connection)
             }
-            let user = User(id: nextUserID, name: loginName, admin: admin, connection: connection)
+            let user = User(id: nextUserID, name: loginName, admin: admin, connection: connection, account: account != nil)
             nextUserID += 1
             users[key] = user
             connections[connection] = key
@@ -239,7 +245,8 @@ struct ProtocolModel {
             guard (1...limits.maxRoomLimit).contains(limit) else { throw Failure("invalid_limit") }
             guard rooms[Self.key(name)] == nil else { throw Failure("room_exists") }
             guard rooms.count < limits.maxRooms else { throw Failure("limit_exceeded") }
-            var room = Room(name: name, limit: limit, creatorKey: Self.key(me!.name))
+            var room = Room(name: name, limit: limit, ownerKey: me!.account ? Self.key(me!.name) : nil)
+            room.guestCreator = me!.account ? nil : me!.id
             room.seq = retired[Self.key(name)] ?? 0
             rooms[Self.key(name)] = room
             announce("room_created", ["room": room.info], from: connection, id: id, into: &outcome)
@@ -254,6 +261,7 @@ struct ProtocolModel {
             var room = try room(roomName)
             let myKey = Self.key(me.name)
             guard !room.members.contains(myKey) else { throw Failure("already_member") }
+            guard !room.bans.contains(myKey) else { throw Failure("banned") }
             guard room.members.count < room.limit else {
                 throw Failure("room_full", ["room": .string(room.name), "limit": .number(String(room.limit))])
             }
@@ -265,7 +273,10 @@ struct ProtocolModel {
             rooms[Self.key(room.name)] = room
             outcome.add(
                 connection, "joined",
-                ["room": room.info, "members": .array(room.members.map { .string(users[$0]!.name) }), "seq": .number(String(room.seq))], id: id)
+                [
+                    "room": room.info, "members": .array(room.members.map { .string(users[$0]!.name) }), "seq": .number(String(room.seq)),
+                    "roles": roles(of: room),
+                ], id: id)
             var replayed: [JSONObject] = []
             if let history {
                 replayed = Array(room.recent.suffix(history))
@@ -296,7 +307,8 @@ struct ProtocolModel {
         case "who":
             let room = try room(try string("room", in: params))
             let members = JSONValue.array(room.members.map { .string(users[$0]!.name) })
-            outcome.add(connection, "members", ["room": .string(room.name), "limit": .number(String(room.limit)), "members": members], id: id)
+            outcome.add(
+                connection, "members", ["room": .string(room.name), "limit": .number(String(room.limit)), "members": members, "roles": roles(of: room)], id: id)
         case "send":
             let name = try string("room", in: params)
             let text = try self.text(in: params)
@@ -340,20 +352,11 @@ struct ProtocolModel {
             retired[Self.key(room.name)] = room.seq
             announce("room_closed", ["room": .string(room.name), "by": .string(me!.name)], from: connection, id: id, into: &outcome)
         case "kick":
-            let roomName = try string("room", in: params)
-            let target = try string("user", in: params)
-            var room = try room(roomName)
-            try authorize(me!, toModerate: room)
-            guard let kicked = users[Self.key(target)] else { throw Failure("user_not_found") }
-            guard let index = room.members.firstIndex(of: Self.key(kicked.name)) else { throw Failure("not_member") }
-            room.members.remove(at: index)
-            rooms[Self.key(room.name)] = room
-            let notice: JSONObject = ["room": .string(room.name), "user": .string(kicked.name), "reason": "kicked"]
-            outcome.add(kicked.connection, "kicked", ["room": .string(room.name), "by": .string(me!.name)])
-            for member in room.members where users[member]!.connection != connection {
-                outcome.add(users[member]!.connection, "user_left", notice)
-            }
-            outcome.add(connection, "user_left", notice, id: id)
+            try kick(params, me: me!, from: connection, id: id, into: &outcome)
+        case "op", "deop":
+            try setOp(params, to: event == "op", me: me!, from: connection, id: id, into: &outcome)
+        case "ban", "unban":
+            try setBan(params, to: event == "ban", me: me!, from: connection, id: id, into: &outcome)
         case "logs", "stats":
             guard me!.admin else { throw Failure("forbidden") }
             if event == "logs", params["limit"] != nil, params["limit"] != .null {
@@ -398,13 +401,14 @@ struct ProtocolModel {
         return text
     }
 
-    private func room(_ name: String) throws(Failure) -> Room {
+    func room(_ name: String) throws(Failure) -> Room {
         guard let room = rooms[Self.key(name)] else { throw Failure("room_not_found") }
         return room
     }
 
+    /// Closing a room: its owner or an admin.
     private func authorize(_ user: User, toModerate room: Room) throws(Failure) {
-        guard user.admin || room.creatorKey == Self.key(user.name) else { throw Failure("forbidden") }
+        guard standing(of: user, in: room) >= 2 else { throw Failure("forbidden") }
     }
 
     /// Every logged-in user hears it; the requester's copy is its reply.

@@ -94,7 +94,14 @@ struct RandomRequests {
             let members = model.memberNames(of: room.string ?? "")
             let user: JSONValue = chance(0.1) ? .string(me.name) : members.isEmpty || chance(0.3) ? userName() : .string(members.randomElement(using: &random)!)
             return request(connection, "kick", ["room": room, "user": user])
-        case 80..<82: return request(connection, "logout", [:])
+        case 80..<81:
+            let room = room(preferring: mine)
+            let members = model.memberNames(of: room.string ?? "")
+            let accounts = model.accountNames
+            let user: JSONValue = !accounts.isEmpty && chance(0.5) ? .string(accounts.randomElement(using: &random)!)
+                : members.isEmpty || chance(0.3) ? userName() : .string(members.randomElement(using: &random)!)
+            return request(connection, ["op", "deop", "ban", "unban", "ban"].randomElement(using: &random)!, ["room": room, "user": user])
+        case 81..<82: return request(connection, "logout", [:])
         case 82..<86: return canLeaveAbruptly ? .drop(connection) : request(connection, "logout", [:])
         case 86..<87: return canLeaveAbruptly ? .oversized(connection) : request(connection, "ping", [:])
         case 87..<91: return rawLine(connection)
