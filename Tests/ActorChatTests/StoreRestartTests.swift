@@ -119,6 +119,36 @@ import Testing
         try await server.stop()
     }
 
+    /// A room's owner, its moderators and its bans survive `kill -9`.
+    @Test func ownersModeratorsAndBansSurviveAKill() async throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        var server = try await ServerProcess.start(["--data-dir", directory.path])
+        func account(_ name: String) async throws -> ChatClient {
+            let client = try await server.client()
+            try await client.request("login", ["name": .string(name), "password": "a long enough password"])
+            return client
+        }
+        let registrar = try await server.client()
+        for name in ["uma", "val"] { try await registrar.request("register", ["name": .string(name), "password": "a long enough password"]) }
+        let uma = try await account("uma")
+        try await uma.request("create_room", ["room": "keep", "limit": .number("5")])
+        try await uma.request("op", ["room": "keep", "user": "val"])
+        try await uma.request("ban", ["room": "keep", "user": "rex"])
+        server.child.signal(SIGKILL)
+        _ = try await server.child.exitStatus()
+
+        server = try await ServerProcess.start(["--data-dir", directory.path])
+        let rex = try await server.client("rex")
+        await expectError("banned") { try await rex.request("join", ["room": "keep"]) }
+        let val = try await account("val")
+        #expect(try await val.request("join", ["room": "keep"])["roles"] == .object(["val": "op"]))
+        await expectError("forbidden") { try await val.request("close_room", ["room": "keep"]) }
+        let owner = try await account("uma")
+        #expect(try await owner.request("close_room", ["room": "keep"]).event == "room_closed")
+        try await server.stop()
+    }
+
     /// A store written by the first schema (messages clustered by room) is migrated at start:
     /// rooms, history and seqs carry on, and the file is at the current version.
     @Test func aStoreOfTheFirstSchemaIsMigrated() async throws {

@@ -89,12 +89,12 @@ struct RandomRequests {
             return request(connection, "history", params)
         case 66..<69: return request(connection, "rooms", [:])
         case 69..<73: return request(connection, "close_room", ["room": room(preferring: mine)])
-        case 73..<80:
+        case 73..<77:
             let room = room(preferring: mine)
             let members = model.memberNames(of: room.string ?? "")
             let user: JSONValue = chance(0.1) ? .string(me.name) : members.isEmpty || chance(0.3) ? userName() : .string(members.randomElement(using: &random)!)
             return request(connection, "kick", ["room": room, "user": user])
-        case 80..<81:
+        case 77..<81:
             let room = room(preferring: mine)
             let members = model.memberNames(of: room.string ?? "")
             let accounts = model.accountNames
