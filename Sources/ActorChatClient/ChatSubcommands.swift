@@ -229,8 +229,8 @@ extension ChatCommandLine {
             throw cannotConnect(options.host, options.port, error)
         }
         try await joinOrHint(session, room, createLimit: createLimit)
-        let events = Task { await session.run() }
-        for await line in standardInputLines() where !line.isEmpty {
+        let (lines, events) = untilSessionEnds(session, standardInputLines(), end: "")
+        for await line in lines where !line.isEmpty {
             do {
                 if line.hasPrefix("/") {
                     if await SlashCommands.chat.execute(line, session: session, output: output) == .quit { break }
@@ -244,7 +244,27 @@ extension ChatCommandLine {
         for joined in await session.rooms { try? await session.leave(joined) }
         await session.quit()
         await events.value
-        return 0
+        return await session.replaced ? 1 : 0
+    }
+
+    /// `input` until it ends or the session does (its account logged in elsewhere), and the task
+    /// that runs the session; `end` is what the input sees when the session ends first.
+    private static func untilSessionEnds<Input: Sendable>(
+        _ session: ClientSession, _ input: AsyncStream<Input>, end: Input
+    ) -> (AsyncStream<Input>, Task<Void, Never>) {
+        let (merged, feed) = AsyncStream.makeStream(of: Input.self)
+        Task {
+            for await item in input { feed.yield(item) }
+            feed.finish()
+        }
+        let events = Task {
+            await session.run()
+            if await session.replaced {
+                feed.yield(end)
+                feed.finish()
+            }
+        }
+        return (merged, events)
     }
 
     private static func chat(in room: String, createLimit: Int?, options: ClientSession.Options, prompt: TerminalPrompt, color: Bool) async throws -> Int32 {
@@ -258,8 +278,8 @@ extension ChatCommandLine {
         try await joinOrHint(session, room, createLimit: createLimit)
         prompt.print("* /help lists the commands; Ctrl-D or /quit leaves")
         prompt.setPrompt("[\(await session.current ?? room)] > ")
-        let events = Task { await session.run() }
-        input: for await action in prompt.actions() {
+        let (actions, events) = untilSessionEnds(session, prompt.actions(), end: .endOfInput)
+        input: for await action in actions {
             switch action {
             case .submit(let line) where line.hasPrefix("/"):
                 if await SlashCommands.chat.execute(line, session: session, output: prompt.print) == .quit { break input }
@@ -282,6 +302,6 @@ extension ChatCommandLine {
         }
         await session.quit()
         await events.value
-        return 0
+        return await session.replaced ? 1 : 0
     }
 }

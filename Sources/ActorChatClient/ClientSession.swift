@@ -35,6 +35,8 @@ package actor ClientSession {
     private var renderer: Renderer
     private var client: ChatClient?
     private var quitting = false
+    /// The account logged in elsewhere, which ended this session.
+    package private(set) var replaced = false
     /// The newest seq seen per room (by name key): a rejoin resumes after it.
     private var lastSeq: [String: Int] = [:]
     /// The oldest seq shown per room: `/history` pages back from it.
@@ -54,7 +56,8 @@ package actor ClientSession {
         client = try await connect()
     }
 
-    /// Shows events until `quit`, reconnecting whenever the connection is lost.
+    /// Shows events until `quit`, reconnecting whenever the connection is lost; returns early when
+    /// the account logged in on another connection.
     package func run() async {
         while !quitting {
             guard let client else {
@@ -62,7 +65,17 @@ package actor ClientSession {
                 continue
             }
             do {
-                show(try await client.nextUnsolicited(timeout: .seconds(3600)))
+                let frame = try await client.nextUnsolicited(timeout: .seconds(3600))
+                show(frame)
+                if frame.errorCode == "session_replaced" {
+                    // Reconnecting would replace the other connection in turn, back and forth.
+                    output("* your account logged in on another connection; this client stops")
+                    replaced = true
+                    quitting = true
+                    self.client = nil
+                    client.close()
+                    return
+                }
             } catch ClientError.closed {
                 guard !quitting else { return }
                 self.client = nil

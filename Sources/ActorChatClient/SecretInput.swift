@@ -4,7 +4,8 @@ import Glibc
 /// then the terminal's settings as they were. The prompt goes to stderr, so stdout stays the
 /// command's output.
 package enum SecretInput {
-    /// The line typed after `label`; nil when stdin is not a terminal or ends. `lineMode` is the
+    /// The line typed after `label`; nil when stdin is not a terminal, ends, or the line is empty
+    /// (Enter alone gives up rather than sending an empty password). `lineMode` is the
     /// terminal's line-mode settings (a raw-mode caller passes the ones it replaced).
     package static func read(_ label: String, lineMode: termios? = nil) -> String? {
         guard isatty(STDIN_FILENO) == 1 else { return nil }
@@ -18,7 +19,7 @@ package enum SecretInput {
         writeError(label)
         let line = readLine(strippingNewline: true)
         writeError("\n")
-        return line
+        return line?.isEmpty == false ? line : nil
     }
 
     private static func writeError(_ text: String) {

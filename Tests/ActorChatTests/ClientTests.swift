@@ -302,6 +302,34 @@ final class CapturedOutput: Sendable {
         await server.stop()
     }
 
+    /// Two clients of one account do not knock each other off in turn: the one replaced stops.
+    @Test func aClientReplacedByItsAccountElsewhereStops() async throws {
+        let server = try await TestServer.start()
+        try await server.client().request("register", ["name": "ann", "password": "ann's password"])
+        func session(_ output: CapturedOutput) -> ClientSession {
+            var options = ClientSession.Options(name: "ann")
+            options.port = server.port
+            options.password = "ann's password"
+            options.backoff = Backoff(initial: .milliseconds(20), maximum: .milliseconds(200))
+            return ClientSession(options: options, color: false, output: output.append)
+        }
+        let (firstOutput, secondOutput) = (CapturedOutput(), CapturedOutput())
+        let first = session(firstOutput)
+        try await first.start()
+        let firstEvents = Task { await first.run() }
+        let second = session(secondOutput)
+        try await second.start()
+        let secondEvents = Task { await second.run() }
+        await firstEvents.value
+        #expect(await first.replaced)
+        #expect(firstOutput.text.contains("this client stops"))
+        try await second.join("lobby")
+        #expect(await !second.replaced, "the newer login keeps the name")
+        await second.quit()
+        await secondEvents.value
+        await server.stop()
+    }
+
     @Test func reconnectsLogsInAgainAndRejoins() async throws {
         let first = try await TestServer.start()
         let port = first.port

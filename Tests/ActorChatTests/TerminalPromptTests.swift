@@ -16,8 +16,16 @@ struct TerminalPromptTests {
     /// The client in a pane of `columns`, joined to `lobby` as alice, prompt drawn.
     private func startClient(port: Int, columns: Int, rows: Int = 30) async throws -> TmuxPane {
         let cli = ChildProcess.buildDirectory.appendingPathComponent("actor-chat-cli").path
-        let pane = try TmuxPane(columns: columns, rows: rows, command: [cli, "join", "lobby", "--port", String(port), "--name", "alice", "--history", "0"])
-        try await pane.waitForScreen("the prompt") { $0.contains { $0.hasPrefix(Self.emptyPrompt) } }
+        // Under `timeout`: a client left behind by a test that was killed must not live on,
+        // reconnecting to whatever server gets its port next.
+        let pane = try TmuxPane(
+            columns: columns, rows: rows, command: ["timeout", "300", cli, "join", "lobby", "--port", String(port), "--name", "alice", "--history", "0"])
+        do {
+            try await pane.waitForScreen("the prompt") { $0.contains { $0.hasPrefix(Self.emptyPrompt) } }
+        } catch {
+            pane.close()
+            throw error
+        }
         return pane
     }
 

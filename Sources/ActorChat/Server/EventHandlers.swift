@@ -245,9 +245,8 @@ extension Dispatcher {
     /// A login is admin when it carries the configured token; a wrong token is refused, not ignored.
     private static func isAdmin(token: String?, configuration: ServerConfiguration) throws(ChatError) -> Bool {
         guard let token else { return false }
-        guard let expected = configuration.adminToken, ConstantTime.equal(token, expected) else {
-            throw .forbidden("wrong admin token")
-        }
+        guard let expected = configuration.adminToken else { throw .forbidden("this server has no admin token (--admin-token)") }
+        guard ConstantTime.equal(token, expected) else { throw .forbidden("wrong admin token") }
         return true
     }
 }

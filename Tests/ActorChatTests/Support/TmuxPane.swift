@@ -126,10 +126,22 @@ final class TmuxPane: Sendable {
             }
         }
         csystem_spawn_close_from(&actions, 3)
+        // A clean signal state: this process blocks SIGTERM (the server in it takes signals through
+        // a signalfd), and a tmux server that inherited the mask would never act on its own
+        // kill-server, which works by sending itself SIGTERM.
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        defer { posix_spawnattr_destroy(&attributes) }
+        var none = sigset_t(), all = sigset_t()
+        sigemptyset(&none)
+        sigfillset(&all)
+        posix_spawnattr_setsigmask(&attributes, &none)
+        posix_spawnattr_setsigdefault(&attributes, &all)
+        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
         let argv = ([path] + arguments).map { strdup($0) } + [nil]
         defer { argv.forEach { free($0) } }
         var pid: pid_t = 0
-        let spawned = posix_spawn(&pid, path, &actions, nil, argv, environ)
+        let spawned = posix_spawn(&pid, path, &actions, &attributes, argv, environ)
         for end in [inputPipe[0], outputPipe[1]] where end >= 0 { Glibc.close(end) }
         guard spawned == 0 else {
             for end in [inputPipe[1], outputPipe[0]] where end >= 0 { Glibc.close(end) }
