@@ -1,5 +1,5 @@
+import ActorChatCore
 import CCrypt
-import Dispatch
 import Foundation
 import Synchronization
 
@@ -8,15 +8,26 @@ import Synchronization
 /// loop, and a storm of password logins queues here instead of stalling chat traffic. Hashes are
 /// PHC strings (`$y$…`), which carry their salt and cost, so a later cost still verifies old ones.
 public final class PasswordHasher: Sendable {
-    private let queues: [DispatchQueue]
+    /// One job: it runs on a hashing thread and resumes its caller itself.
+    private typealias Job = @Sendable () -> Void
+
+    private let queues: [ThreadQueue<Job>]
+    /// The queues whose thread runs: each starts on first use, so a server nobody logs in to with
+    /// a password keeps none.
+    private let running = Mutex<Set<Int>>([])
     private let next = Atomic(0)
     /// Verified against when a name has no account, so a login takes as long whether or not the
     /// name exists. Made on first use, on a hashing thread.
     private static let decoy = hashNow("decoy password \(UInt64.random(in: 0...UInt64.max))") ?? ""
 
-    /// `threads` serial queues (each a thread while busy), used in turn.
+    /// `threads` threads of its own, used in turn, each at a lower priority (nice 10) than the
+    /// chat's threads: on a busy machine a login waits for a core, not the messages.
     public init(threads: Int = 2) {
-        queues = (0..<max(1, threads)).map { DispatchQueue(label: "chat-hash-\($0)") }
+        queues = (0..<max(1, threads)).map { _ in ThreadQueue<Job>() }
+    }
+
+    deinit {
+        queues.forEach { $0.close() }
     }
 
     /// A new PHC string for `password`, with a fresh salt from the OS's generator; nil if libxcrypt fails.
@@ -34,10 +45,26 @@ public final class PasswordHasher: Sendable {
     }
 
     private func run<T: Sendable>(_ work: @escaping @Sendable () -> T) async -> T {
-        let queue = queues[next.wrappingAdd(1, ordering: .relaxed).oldValue % queues.count]
+        let index = next.wrappingAdd(1, ordering: .relaxed).oldValue % queues.count
+        if running.withLock({ $0.insert(index).inserted }) { startThread(index) }
+        let queue = queues[index]
         return await withCheckedContinuation { continuation in
-            queue.async { continuation.resume(returning: work()) }
+            queue.push { continuation.resume(returning: work()) }
         }
+    }
+
+    private func startThread(_ index: Int) {
+        let queue = queues[index]
+        Thread {
+            Thread.nameCurrent("chat-hash-\(index)")
+            // On Linux the nice value is per thread: this lowers only this one.
+            _ = setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, 10)
+            var jobs: [Job] = []
+            while queue.take(into: &jobs) {
+                jobs.forEach { $0() }
+                jobs.removeAll(keepingCapacity: true)
+            }
+        }.start()
     }
 
     private static func hashNow(_ password: String) -> String? {

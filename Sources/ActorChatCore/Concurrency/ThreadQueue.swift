@@ -2,8 +2,8 @@ import Dispatch
 import Synchronization
 
 /// Work handed to one thread, taken all at once: the thread sleeps only when it has run dry, and
-/// a push wakes it once, not once per item. Used by the store's writer and reader threads.
-final class ThreadQueue<Item: Sendable>: Sendable {
+/// a push wakes it once, not once per item. Used by the store's writer and reader threads and the password hashers.
+package final class ThreadQueue<Item: Sendable>: Sendable {
     private struct State {
         var items: [Item] = []
         var sleeping = false
@@ -13,9 +13,11 @@ final class ThreadQueue<Item: Sendable>: Sendable {
     private let state = Mutex(State())
     private let wakeup = DispatchSemaphore(value: 0)
 
+    package init() {}
+
     /// Queues `item`; false (and not queued) once the queue is closed.
     @discardableResult
-    func push(_ item: Item) -> Bool {
+    package func push(_ item: Item) -> Bool {
         let (accepted, wake) = state.withLock { state -> (Bool, Bool) in
             guard !state.closed else { return (false, false) }
             state.items.append(item)
@@ -27,7 +29,7 @@ final class ThreadQueue<Item: Sendable>: Sendable {
     }
 
     /// Takes no more; what is queued is still taken.
-    func close() {
+    package func close() {
         let wake = state.withLock { state -> Bool in
             state.closed = true
             defer { state.sleeping = false }
@@ -38,7 +40,7 @@ final class ThreadQueue<Item: Sendable>: Sendable {
 
     /// Swaps everything queued into `batch` (empty), waiting while nothing is; false once the
     /// queue is closed and drained. Called by the queue's one thread.
-    func take(into batch: inout [Item]) -> Bool {
+    package func take(into batch: inout [Item]) -> Bool {
         while true {
             let closed = state.withLock { state -> Bool in
                 swap(&state.items, &batch)
