@@ -3,11 +3,14 @@ public struct RoomInfo: Sendable, Equatable {
     public var name: String
     public var limit: Int
     public var count: Int
+    /// Seen only by its members, invitees, owner, moderators and admins; encoded only when true.
+    public var isPrivate: Bool
 
-    public init(name: String, limit: Int, count: Int) {
+    public init(name: String, limit: Int, count: Int, isPrivate: Bool = false) {
         self.name = name
         self.limit = limit
         self.count = count
+        self.isPrivate = isPrivate
     }
 }
 
@@ -97,6 +100,11 @@ public enum ServerEvent: Sendable, Equatable {
     case roleChanged(room: String, user: String, role: String?)
     case userBanned(room: String, user: String)
     case userUnbanned(room: String, user: String)
+    /// The reply to `invite`; `invitedBy` is what the invitee hears.
+    case invited(room: String, user: String)
+    case invitedBy(room: String, by: String)
+    case uninvited(room: String, user: String)
+    case roomUpdated(RoomInfo)
     case ping
     case pong
     case bye
@@ -129,6 +137,9 @@ public enum ServerEvent: Sendable, Equatable {
         case .roleChanged: "role_changed"
         case .userBanned: "user_banned"
         case .userUnbanned: "user_unbanned"
+        case .invited, .invitedBy: "invited"
+        case .uninvited: "uninvited"
+        case .roomUpdated: "room_updated"
         case .ping: "ping"
         case .pong: "pong"
         case .bye: "bye"
@@ -250,9 +261,15 @@ public enum ServerEvent: Sendable, Equatable {
             writer.field("user", user)
             writer.key(literal: "role")
             writer.write(role.map(JSONValue.string) ?? .null)
-        case .userBanned(let room, let user), .userUnbanned(let room, let user):
+        case .userBanned(let room, let user), .userUnbanned(let room, let user), .invited(let room, let user), .uninvited(let room, let user):
             writer.field("room", room)
             writer.field("user", user)
+        case .invitedBy(let room, let by):
+            writer.field("room", room)
+            writer.field("by", by)
+        case .roomUpdated(let room):
+            writer.key(literal: "room")
+            writer.write(room)
         case .logs(let lines):
             writer.key(literal: "lines")
             writer.write(names: lines)
@@ -307,7 +324,18 @@ extension JSONWriter {
         field("name", room.name)
         field("limit", room.limit)
         field("count", room.count)
+        if room.isPrivate {
+            key(literal: "private")
+            write(true)
+        }
         endObject()
+    }
+
+    /// Rooms as a JSON array of `RoomInfo`, in the order given.
+    package mutating func write(rooms: [RoomInfo]) {
+        beginArray()
+        rooms.forEach { write($0) }
+        endArray()
     }
 
     package mutating func write(names: [String]) {

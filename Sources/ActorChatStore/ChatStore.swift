@@ -159,12 +159,13 @@ public final class ChatStore<Token: Sendable>: Sendable {
 
     private static func loadRooms(_ database: SQLiteDatabase, options: StoreOptions) throws(SQLiteError) -> [StoredRoom] {
         let rooms = try SQLiteStatement(
-            "SELECT id, name, max_members, creator_key, created_at, first_seq, (SELECT max(seq) FROM messages WHERE room_id = rooms.id) FROM rooms ORDER BY id",
+            "SELECT id, name, max_members, creator_key, created_at, first_seq, (SELECT max(seq) FROM messages WHERE room_id = rooms.id), private FROM rooms ORDER BY id",
             in: database)
         let recent = try SQLiteStatement(
             "SELECT seq, sender, text, ts FROM messages WHERE room_id = ? AND seq >= ? ORDER BY seq DESC LIMIT ?", in: database)
         let ops = try keysByRoom("SELECT room_id, name_key FROM room_ops", database)
         let bans = try keysByRoom("SELECT room_id, name_key FROM room_bans", database)
+        let invites = try keysByRoom("SELECT room_id, name_key FROM room_invites", database)
         try rooms.bind([])
         var loaded: [StoredRoom] = []
         while try rooms.step() {
@@ -183,7 +184,7 @@ public final class ChatStore<Token: Sendable>: Sendable {
             loaded.append(StoredRoom(
                 id: id, name: rooms.text(1), limit: Int(rooms.integer(2)), ownerKey: rooms.isNull(3) ? nil : rooms.text(3),
                 createdAt: Int(rooms.integer(4)), firstSeq: firstSeq, lastSeq: lastSeq, recent: messages.reversed(), ops: ops[id] ?? [],
-                bans: bans[id] ?? []))
+                bans: bans[id] ?? [], isPrivate: rooms.integer(7) != 0, invites: invites[id] ?? []))
         }
         return loaded
     }

@@ -2,7 +2,9 @@
 public enum StoreOperation: Sendable {
     /// `firstSeq - 1` is where the room's seqs continue (see `ChatStore.retiredSeq`). `ownerKey`:
     /// the account that owns the room, nil when a guest or the operator made it.
-    case createRoom(id: Int64, name: String, key: String, limit: Int, ownerKey: String?, createdAt: Int, firstSeq: Int)
+    case createRoom(id: Int64, name: String, key: String, limit: Int, ownerKey: String?, isPrivate: Bool, createdAt: Int, firstSeq: Int)
+    /// A room's new limit and privacy.
+    case updateRoom(id: Int64, limit: Int, isPrivate: Bool)
     /// Deletes the room and its history; remembers its last seq under its name.
     case deleteRoom(id: Int64, key: String)
     /// Stores a message; the store gives it the room's next seq.
@@ -21,6 +23,8 @@ public enum StoreOperation: Sendable {
     case setOp(roomID: Int64, key: String, on: Bool)
     /// Bans a name from a room, or (`on` false) lifts the ban.
     case setBan(roomID: Int64, key: String, on: Bool)
+    /// Invites an account to a room, or (`on` false) withdraws the invite.
+    case setInvite(roomID: Int64, key: String, on: Bool)
 }
 
 /// What became of one operation.

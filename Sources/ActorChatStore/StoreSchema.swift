@@ -77,6 +77,15 @@ enum StoreSchema {
             PRIMARY KEY (room_id, name_key)
         ) WITHOUT ROWID;
         """,
+        // 5: private rooms, and the accounts invited to a room.
+        """
+        ALTER TABLE rooms ADD COLUMN private INTEGER NOT NULL DEFAULT 0;
+        CREATE TABLE room_invites (
+            room_id INTEGER NOT NULL,
+            name_key TEXT NOT NULL,
+            PRIMARY KEY (room_id, name_key)
+        ) WITHOUT ROWID;
+        """,
     ]
 
     static var version: Int { migrations.count }

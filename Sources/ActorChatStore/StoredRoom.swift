@@ -29,4 +29,7 @@ public struct StoredRoom: Sendable {
     /// Name keys of its moderators, and of the names banned from it.
     public let ops: [String]
     public let bans: [String]
+    public let isPrivate: Bool
+    /// Name keys of the accounts invited to it.
+    public let invites: [String]
 }

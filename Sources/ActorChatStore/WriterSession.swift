@@ -29,6 +29,10 @@ final class WriterSession {
     private let deleteBan: SQLiteStatement
     private let deleteRoomOps: SQLiteStatement
     private let deleteRoomBans: SQLiteStatement
+    private let updateRoom: SQLiteStatement
+    private let insertInvite: SQLiteStatement
+    private let deleteInvite: SQLiteStatement
+    private let deleteRoomInvites: SQLiteStatement
 
     init(database: SQLiteDatabase, state: WriterState, historyLimit: Int) {
         self.database = database
@@ -37,7 +41,7 @@ final class WriterSession {
         // The statements are fixed and the schema is in place: a failure here is a bug, not a condition.
         do {
             insertRoom = try SQLiteStatement(
-                "INSERT INTO rooms (id, name, name_key, max_members, creator_key, created_at, first_seq) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                "INSERT INTO rooms (id, name, name_key, max_members, creator_key, created_at, first_seq, private) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                 in: database)
             deleteRoom = try SQLiteStatement("DELETE FROM rooms WHERE id = ?", in: database)
             deleteMessages = try SQLiteStatement("DELETE FROM messages WHERE room_id = ?", in: database)
@@ -55,6 +59,10 @@ final class WriterSession {
             deleteBan = try SQLiteStatement("DELETE FROM room_bans WHERE room_id = ? AND name_key = ?", in: database)
             deleteRoomOps = try SQLiteStatement("DELETE FROM room_ops WHERE room_id = ?", in: database)
             deleteRoomBans = try SQLiteStatement("DELETE FROM room_bans WHERE room_id = ?", in: database)
+            updateRoom = try SQLiteStatement("UPDATE rooms SET max_members = ?, private = ? WHERE id = ?", in: database)
+            insertInvite = try SQLiteStatement("INSERT OR IGNORE INTO room_invites (room_id, name_key) VALUES (?, ?)", in: database)
+            deleteInvite = try SQLiteStatement("DELETE FROM room_invites WHERE room_id = ? AND name_key = ?", in: database)
+            deleteRoomInvites = try SQLiteStatement("DELETE FROM room_invites WHERE room_id = ?", in: database)
         } catch {
             fatalError("the store's statements do not prepare: \(error)")
         }
@@ -82,10 +90,10 @@ final class WriterSession {
 
     private func apply(_ operation: StoreOperation, to next: inout WriterState) throws(SQLiteError) -> StoreOutcome {
         switch operation {
-        case .createRoom(let id, let name, let key, let limit, let ownerKey, let createdAt, let firstSeq):
+        case .createRoom(let id, let name, let key, let limit, let ownerKey, let isPrivate, let createdAt, let firstSeq):
             try insertRoom.run([
                 .integer(id), .text(name), .text(key), .integer(Int64(limit)), ownerKey.map { .text($0) } ?? .null,
-                .integer(Int64(createdAt)), .integer(Int64(firstSeq)),
+                .integer(Int64(createdAt)), .integer(Int64(firstSeq)), .integer(isPrivate ? 1 : 0),
             ])
             next.lastSeq[id] = firstSeq - 1
             next.prunedBelow[id] = firstSeq
@@ -96,6 +104,7 @@ final class WriterSession {
             try deleteMessages.run([.integer(id)])
             try deleteRoomOps.run([.integer(id)])
             try deleteRoomBans.run([.integer(id)])
+            try deleteRoomInvites.run([.integer(id)])
             try deleteRoom.run([.integer(id)])
             try retireName.run([.text(key), .integer(Int64(last))])
             overLimit.remove(id)
@@ -123,6 +132,12 @@ final class WriterSession {
         case .setBan(let roomID, let key, let on):
             guard next.lastSeq[roomID] != nil else { return .roomGone }
             try (on ? insertBan : deleteBan).run([.integer(roomID), .text(key)])
+        case .setInvite(let roomID, let key, let on):
+            guard next.lastSeq[roomID] != nil else { return .roomGone }
+            try (on ? insertInvite : deleteInvite).run([.integer(roomID), .text(key)])
+        case .updateRoom(let id, let limit, let isPrivate):
+            guard next.lastSeq[id] != nil else { return .roomGone }
+            try updateRoom.run([.integer(Int64(limit)), .integer(isPrivate ? 1 : 0), .integer(id)])
         }
         return .stored(seq: nil)
     }

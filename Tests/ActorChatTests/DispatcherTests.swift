@@ -61,8 +61,8 @@ import Testing
 
     @Test func theChatDispatcherHandlesEveryDocumentedEvent() {
         #expect(Dispatcher.chat().events == [
-            "ban", "close_room", "create_room", "deop", "dm", "help", "history", "join", "kick", "leave", "login", "logout", "logs", "op", "password",
-            "ping", "register", "rooms", "send", "stats", "unban", "who",
+            "ban", "close_room", "create_room", "deop", "dm", "help", "history", "invite", "join", "kick", "leave", "login", "logout", "logs", "op",
+            "password", "ping", "register", "rooms", "send", "set_room", "stats", "unban", "uninvite", "who",
         ])
     }
 }

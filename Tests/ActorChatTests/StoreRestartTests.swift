@@ -135,6 +135,9 @@ import Testing
         try await uma.request("create_room", ["room": "keep", "limit": .number("5")])
         try await uma.request("op", ["room": "keep", "user": "val"])
         try await uma.request("ban", ["room": "keep", "user": "rex"])
+        try await uma.request("create_room", ["room": "hidden", "limit": .number("1"), "private": .bool(true)])
+        try await uma.request("join", ["room": "hidden"])
+        try await uma.request("invite", ["room": "hidden", "user": "val"])
         server.child.signal(SIGKILL)
         _ = try await server.child.exitStatus()
 
@@ -144,6 +147,9 @@ import Testing
         let val = try await account("val")
         #expect(try await val.request("join", ["room": "keep"])["roles"] == .object(["val": "op"]))
         await expectError("forbidden") { try await val.request("close_room", ["room": "keep"]) }
+        // The private room is still private, and val's invite still lets val in, past its limit.
+        await expectError("room_not_found") { try await rex.request("who", ["room": "hidden"]) }
+        #expect(try await val.request("join", ["room": "hidden"])["room"]?.object?["private"] == .bool(true))
         let owner = try await account("uma")
         #expect(try await owner.request("close_room", ["room": "keep"]).event == "room_closed")
         try await server.stop()

@@ -20,8 +20,8 @@ public final class PasswordHasher: Sendable {
     /// name exists. Made on first use, on a hashing thread.
     private static let decoy = hashNow("decoy password \(UInt64.random(in: 0...UInt64.max))") ?? ""
 
-    /// `threads` threads of its own, used in turn, each at a lower priority (nice 10) than the
-    /// chat's threads: on a busy machine a login waits for a core, not the messages.
+    /// `threads` threads of its own, used in turn. (Tried: running them at nice 10. On a saturated
+    /// machine logins then queued for seconds while the chat's p99 hardly moved; see BENCHMARKS.)
     public init(threads: Int = 2) {
         queues = (0..<max(1, threads)).map { _ in ThreadQueue<Job>() }
     }
@@ -57,8 +57,6 @@ public final class PasswordHasher: Sendable {
         let queue = queues[index]
         Thread {
             Thread.nameCurrent("chat-hash-\(index)")
-            // On Linux the nice value is per thread: this lowers only this one.
-            _ = setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, 10)
             var jobs: [Job] = []
             while queue.take(into: &jobs) {
                 jobs.forEach { $0() }

@@ -11,7 +11,8 @@ struct Room {
     }
 
     let name: String
-    let limit: Int
+    var limit: Int
+    var isPrivate = false
     /// The owning account's name key; nil for a guest's or the operator's room.
     let ownerKey: String?
     /// The guest who made the room: its rights last as long as that login (its user id).
@@ -19,6 +20,9 @@ struct Room {
     /// Name keys of the room's moderators, and of the names banned from it.
     var ops: Set<String> = []
     var bans: Set<String> = []
+    /// Invited accounts (durable), and invited guests by name key with the login that holds the invite.
+    var accountInvites: Set<String> = []
+    var guestInvites: [String: Int] = [:]
     private(set) var members: [Member] = []
     /// The members' connections, kept beside `members` so a broadcast hands the loop one list.
     private(set) var audience = BroadcastGroup()
@@ -45,11 +49,15 @@ struct Room {
         self.recent = MessageRing(capacity: replayCapacity, messages: recent)
     }
 
-    var info: RoomInfo { RoomInfo(name: name, limit: limit, count: members.count) }
+    var info: RoomInfo { RoomInfo(name: name, limit: limit, count: members.count, isPrivate: isPrivate) }
     var memberNames: [String] { members.map(\.name) }
     var isFull: Bool { members.count >= limit }
 
     func contains(_ userID: Int) -> Bool { memberIDs.contains(userID) }
+
+    func isInvited(key: String, userID: Int, account: Bool) -> Bool {
+        (account && accountInvites.contains(key)) || guestInvites[key] == userID
+    }
 
     /// Whether a login owns the room: the account that made it, or the guest login that did.
     func isOwned(byKey key: String, userID: Int, account: Bool) -> Bool {
@@ -65,8 +73,9 @@ struct Room {
         }
     }
 
-    mutating func add(_ member: Member) {
-        precondition(!isFull && !contains(member.userID), "Room.add called without checking the room's rules")
+    /// Adds a member; `overLimit` lets an invitee, the owner or an admin past a full room.
+    mutating func add(_ member: Member, overLimit: Bool = false) {
+        precondition((overLimit || !isFull) && !contains(member.userID), "Room.add called without checking the room's rules")
         members.append(member)
         audience.insert(member.connection)
         memberIDs.insert(member.userID)

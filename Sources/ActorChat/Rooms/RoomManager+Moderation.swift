@@ -44,8 +44,7 @@ extension RoomManager {
     /// the others, and the requester as its reply, get `user_left` with reason "kicked".
     public func kick(_ target: String, from name: String, by userID: Int, replyID: JSONValue?) throws(ChatError) {
         let requester = try user(userID)
-        let key = Names.key(name)
-        guard let room = rooms[key] else { throw .roomNotFound(name) }
+        let (key, room) = try visibleRoom(name, to: requester)
         try authorize(requester, in: room, atLeast: .op)
         guard let targetID = userIDsByKey[Names.key(target)], let kicked = users[targetID] else { throw .userNotFound(target) }
         guard room.contains(targetID) else { throw .notMember(room: room.name, user: kicked.info.name) }
@@ -65,8 +64,7 @@ extension RoomManager {
     /// member's notice are `role_changed`.
     public func setOp(_ target: String, in name: String, to op: Bool, by userID: Int, replyID: JSONValue?) async throws(ChatError) {
         let requester = try user(userID)
-        let key = Names.key(name)
-        guard let room = rooms[key] else { throw .roomNotFound(name) }
+        let (key, room) = try visibleRoom(name, to: requester)
         try authorize(requester, in: room, atLeast: .owner)
         let targetKey = Names.key(target)
         try await persist(.setOp(roomID: room.storeID, key: targetKey, on: op))
@@ -86,8 +84,7 @@ extension RoomManager {
     public func setBan(_ target: String, in name: String, to banned: Bool, by userID: Int, replyID: JSONValue?) async throws(ChatError) {
         try Names.validateUser(target)
         let requester = try user(userID)
-        let key = Names.key(name)
-        guard let room = rooms[key] else { throw .roomNotFound(name) }
+        let (key, room) = try visibleRoom(name, to: requester)
         try authorize(requester, in: room, atLeast: .op)
         let targetKey = Names.key(target)
         if banned { try authorize(requester, over: targetKey, in: room) }

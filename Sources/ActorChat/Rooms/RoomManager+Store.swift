@@ -58,8 +58,10 @@ extension RoomManager {
                 replayCapacity: limits.replayCapacity, lastSeq: room.lastSeq, recent: recent)
             restored.ops = Set(room.ops)
             restored.bans = Set(room.bans)
+            restored.isPrivate = room.isPrivate
+            restored.accountInvites = Set(room.invites)
             rooms[Names.key(room.name)] = restored
-            directory.set(restored.info)
+            publish(restored)
         }
         Task(executorPreference: executor) {
             for await results in store.results { await self.didCommit(results) }
@@ -132,7 +134,7 @@ extension RoomManager {
 
     /// Where a member (or an admin) reads a room's history from.
     func historySource(of name: String, userID: Int, admin: Bool, before: Int?, limit: Int) throws(ChatError) -> (room: String, source: HistorySource) {
-        guard let room = rooms[Names.key(name)] else { throw .roomNotFound(name) }
+        let room = try visibleRoom(name, to: try user(userID)).room
         guard admin || room.contains(userID) else { throw .notMember(room: room.name, user: nil) }
         let before = min(before ?? Int.max, room.seq + 1)
         guard let store else {

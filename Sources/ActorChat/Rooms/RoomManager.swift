@@ -62,6 +62,8 @@ public actor RoomManager {
     var rooms: [String: Room] = [:]
     /// The rooms' list in name order, kept encoded: every change to a room's count is told to it.
     var directory = RoomDirectory()
+    /// The private rooms' keys: they are not in `directory`, and each viewer's list adds its own.
+    var privateRoomKeys: Set<String> = []
     private var nextUserID = 1
     var messagesIn = 0
     private var deliveriesOut = 0
@@ -96,9 +98,10 @@ public actor RoomManager {
         }
         let info = UserInfo(id: nextUserID, name: name, admin: admin)
         nextUserID += 1
-        users[info.id] = User(info: info, key: key, connection: connection, account: account)
+        let user = User(info: info, key: key, connection: connection, account: account)
+        users[info.id] = user
         userIDsByKey[key] = info.id
-        connection.send(ServerEvent.welcome(user: info, rooms: directory.encodedList, session: session).encoded(id: replyID))
+        connection.send(ServerEvent.welcome(user: info, rooms: roomList(for: user), session: session).encoded(id: replyID))
         return info
     }
 
@@ -125,14 +128,14 @@ public actor RoomManager {
         directory.rooms
     }
 
-    /// The rooms as the JSON array `welcome` and `rooms` carry.
-    func encodedRoomList() -> EncodedJSON {
-        directory.encodedList
+    /// The rooms as the JSON array `rooms` carries, as the user sees them.
+    func encodedRoomList(for userID: Int) throws(ChatError) -> EncodedJSON {
+        roomList(for: try user(userID))
     }
 
     /// Creates a room and tells every logged-in user. `userID` nil means the operator. With a store,
     /// the creator's reply waits for the room to be durable; the others hear of it at once.
-    public func createRoom(name: String, limit: Int, by userID: Int?, replyID: JSONValue? = nil) async throws(ChatError) {
+    public func createRoom(name: String, limit: Int, isPrivate: Bool = false, by userID: Int?, replyID: JSONValue? = nil) async throws(ChatError) {
         try Names.validateRoom(name)
         guard (1...limits.maxRoomLimit).contains(limit) else {
             throw .invalidLimit("a room's limit is a whole number from 1 to \(limits.maxRoomLimit)")
@@ -144,18 +147,19 @@ public actor RoomManager {
         let firstSeq = (store?.retiredSeq(forKey: key) ?? retiredSeqs[key] ?? 0) + 1
         // An account owns what it makes for as long as the room exists; a guest, while its login lasts.
         let ownerKey = creator.flatMap { $0.account ? $0.key : nil }
-        let room = Room(
+        var room = Room(
             name: name, limit: limit, ownerKey: ownerKey, guestCreatorID: creator.flatMap { $0.account ? nil : $0.info.id },
             storeID: store?.makeRoomID() ?? 0, firstSeq: firstSeq, replayCapacity: limits.replayCapacity)
+        room.isPrivate = isPrivate
         rooms[key] = room
-        directory.set(room.info)
+        publish(room)
         guard let store else {
-            announce(.roomCreated(room.info), requester: creator, replyID: replyID)
+            announce(.roomCreated(room.info), requester: creator, replyID: replyID, in: room)
             return
         }
-        announce(.roomCreated(room.info), requester: nil, replyID: nil, except: creator)
+        announce(.roomCreated(room.info), requester: nil, replyID: nil, except: creator, in: room)
         let operation = StoreOperation.createRoom(
-            id: room.storeID, name: name, key: key, limit: limit, ownerKey: ownerKey, createdAt: Self.now(), firstSeq: firstSeq)
+            id: room.storeID, name: name, key: key, limit: limit, ownerKey: ownerKey, isPrivate: isPrivate, createdAt: Self.now(), firstSeq: firstSeq)
         try await commit(operation, in: store, .createRoom(roomKey: key, roomID: room.storeID), requester: creator?.connection, replyID: replyID)
     }
 
@@ -163,18 +167,19 @@ public actor RoomManager {
     /// through the loop's order, any live message of the room.
     public func join(room name: String, userID: Int, replyID: JSONValue?, replay: Replay = .none) throws(ChatError) {
         var user = try user(userID)
-        let key = Names.key(name)
-        guard var room = rooms[key] else { throw .roomNotFound(name) }
+        var (key, room) = try visibleRoom(name, to: user)
         guard !room.contains(userID) else { throw .alreadyMember(room.name) }
         guard !room.bans.contains(user.key) else { throw .banned(room: room.name) }
-        guard !room.isFull else { throw .roomFull(room: room.name, limit: room.limit) }
+        // An invitee, the owner and admins get past a full room.
+        let overLimit = room.isInvited(key: user.key, userID: userID, account: user.account) || standing(of: user, in: room) >= .owner
+        guard !room.isFull || overLimit else { throw .roomFull(room: room.name, limit: room.limit) }
         guard user.roomKeys.count < limits.maxRoomsPerUser else {
             throw .limitExceeded("you are in \(limits.maxRoomsPerUser) rooms, the most one user may be in")
         }
         broadcast(.userJoined(room: room.name, user: user.info.name), to: room.audience)
-        room.add(Room.Member(userID: userID, name: user.info.name, connection: user.connection, account: user.account))
+        room.add(Room.Member(userID: userID, name: user.info.name, connection: user.connection, account: user.account), overLimit: overLimit)
         rooms[key] = room
-        directory.set(room.info)
+        publish(room)
         user.roomKeys.insert(key)
         users[userID] = user
         user.connection.send(ServerEvent.joined(room: room.info, members: room.memberNames, seq: room.seq, roles: room.roles).encoded(id: replyID))
@@ -205,8 +210,7 @@ public actor RoomManager {
 
     public func leave(room name: String, userID: Int, replyID: JSONValue?) throws(ChatError) {
         let user = try user(userID)
-        let key = Names.key(name)
-        guard let room = rooms[key] else { throw .roomNotFound(name) }
+        let (key, room) = try visibleRoom(name, to: user)
         guard room.contains(userID) else { throw .notMember(room: room.name, user: nil) }
         remove(userID, fromRoom: key)
         user.connection.send(ServerEvent.left(room: room.name).encoded(id: replyID))
@@ -215,8 +219,10 @@ public actor RoomManager {
         }
     }
 
-    public func members(of name: String) throws(ChatError) -> ServerEvent {
-        guard let room = rooms[Names.key(name)] else { throw .roomNotFound(name) }
+    /// `who`: the members and their roles, for a user who may see the room (`userID` nil: the operator).
+    public func members(of name: String, for userID: Int? = nil) throws(ChatError) -> ServerEvent {
+        guard var room = rooms[Names.key(name)] else { throw .roomNotFound(name) }
+        if let userID { room = try visibleRoom(name, to: try user(userID)).room }
         return .members(room: room.name, limit: room.limit, members: room.memberNames, roles: room.roles)
     }
 
@@ -230,7 +236,9 @@ public actor RoomManager {
         // One hash of the name per message: the room is found once and updated in place through its index.
         guard let index = rooms.index(forKey: key) else { throw .roomNotFound(name) }
         let room = rooms.values[index]
-        guard room.contains(userID) else { throw .notMember(room: room.name, user: nil) }
+        guard room.contains(userID) else {
+            throw room.isPrivate && !canSee(user, room) ? .roomNotFound(name) : .notMember(room: room.name, user: nil)
+        }
         messagesIn += 1
         let ts = Self.now()
         guard let store else {
@@ -270,18 +278,22 @@ public actor RoomManager {
         let requester = try userID.map { id throws(ChatError) in try user(id) }
         let key = Names.key(name)
         guard let room = rooms[key] else { throw .roomNotFound(name) }
-        if let requester { try authorize(requester, in: room, atLeast: .owner) }
+        if let requester {
+            _ = try visibleRoom(name, to: requester)
+            try authorize(requester, in: room, atLeast: .owner)
+        }
         for member in room.members { users[member.userID]?.roomKeys.remove(key) }
         rooms[key] = nil
         directory.remove(named: room.name)
+        privateRoomKeys.remove(key)
         let by = requester?.info.name ?? "server"
         guard let store else {
             retiredSeqs[key] = room.seq
-            announce(.roomClosed(room: room.name, by: by), requester: requester, replyID: replyID)
+            announce(.roomClosed(room: room.name, by: by), requester: requester, replyID: replyID, in: room)
             return
         }
         store.retire(key: key, lastSeq: room.seq)
-        announce(.roomClosed(room: room.name, by: by), requester: nil, replyID: nil, except: requester)
+        announce(.roomClosed(room: room.name, by: by), requester: nil, replyID: nil, except: requester, in: room)
         try await commit(.deleteRoom(id: room.storeID, key: key), in: store, .closeRoom(room: room.name, by: by), requester: requester?.connection, replyID: replyID)
     }
 
@@ -290,7 +302,8 @@ public actor RoomManager {
         guard let room = rooms.removeValue(forKey: key) else { return }
         for member in room.members { users[member.userID]?.roomKeys.remove(key) }
         directory.remove(named: room.name)
-        announce(.roomClosed(room: room.name, by: "server"), requester: nil, replyID: nil)
+        privateRoomKeys.remove(key)
+        announce(.roomClosed(room: room.name, by: "server"), requester: nil, replyID: nil, in: room)
     }
 
     public func counters() -> Counters {
@@ -308,7 +321,7 @@ public actor RoomManager {
 
     func remove(_ userID: Int, fromRoom key: String) {
         rooms[key]?.remove(userID)
-        if let info = rooms[key]?.info { directory.set(info) }
+        if let room = rooms[key] { publish(room) }
         users[userID]?.roomKeys.remove(key)
     }
 
@@ -320,9 +333,10 @@ public actor RoomManager {
 
     /// Tells every logged-in user; the requester's copy carries the request's id. `except` is left
     /// out (a requester whose reply waits for a commit).
-    func announce(_ event: ServerEvent, requester: User?, replyID: JSONValue?, except excluded: User? = nil) {
+    /// A private `room` is news only to those who may see it.
+    func announce(_ event: ServerEvent, requester: User?, replyID: JSONValue?, except excluded: User? = nil, in room: Room? = nil) {
         let skipped = requester?.info.id ?? excluded?.info.id
-        let others = users.values.lazy.filter { $0.info.id != skipped }.map(\.connection)
+        let others = users.values.lazy.filter { user in user.info.id != skipped && (room.map { self.canSee(user, $0) } ?? true) }.map(\.connection)
         BroadcastGroup(others).send(event.encoded())
         requester?.connection.send(event.encoded(id: replyID))
     }

@@ -74,15 +74,16 @@ extension Dispatcher {
         }
 
         dispatcher.on("rooms", params: []) { request, context throws(ChatError) in
-            context.reply(.rooms(await context.services.rooms.encodedRoomList()), to: request)
+            context.reply(.rooms(try await context.services.rooms.encodedRoomList(for: try context.loggedInUser().id)), to: request)
         }
 
-        dispatcher.on("create_room", params: ["room", "limit"]) { request, context throws(ChatError) in
+        dispatcher.on("create_room", params: ["room", "limit", "private?"]) { request, context throws(ChatError) in
             let room = try request.params.requiredString("room")
             guard let limit = request.params["limit"] else { throw .invalidParams("'limit' is required") }
             guard let count = limit.integer else { throw .invalidLimit("'limit' must be a whole number") }
+            let isPrivate = try request.params.optionalBool("private") ?? false
             let user = try context.loggedInUser()
-            try await context.services.rooms.createRoom(name: room, limit: count, by: user.id, replyID: request.id)
+            try await context.services.rooms.createRoom(name: room, limit: count, isPrivate: isPrivate, by: user.id, replyID: request.id)
             context.services.log.log(.info, "create \(room) limit \(count) by \(user.name)")
         }
 
@@ -126,7 +127,7 @@ extension Dispatcher {
 
         dispatcher.on("who", params: ["room"]) { request, context throws(ChatError) in
             let room = try request.params.requiredString("room")
-            context.reply(try await context.services.rooms.members(of: room), to: request)
+            context.reply(try await context.services.rooms.members(of: room, for: try context.loggedInUser().id), to: request)
         }
 
         // Pipelined: the session reads on while the message commits; its reply comes from the commit.
@@ -168,6 +169,39 @@ extension Dispatcher {
                 try await context.services.rooms.setOp(target, in: room, to: op, by: user.id, replyID: request.id)
                 context.services.log.log(.info, "\(event) \(target) in \(room) by \(user.name)")
             }
+        }
+
+        dispatcher.on("invite", params: ["room", "user"]) { request, context throws(ChatError) in
+            let room = try request.params.requiredString("room")
+            let target = try request.params.requiredString("user")
+            let user = try context.loggedInUser()
+            let registered = await context.services.accounts.isRegistered(target)
+            try await context.services.rooms.invite(target, to: room, registered: registered, by: user.id, replyID: request.id)
+            context.services.log.log(.info, "invite \(target) to \(room) by \(user.name)")
+        }
+
+        dispatcher.on("uninvite", params: ["room", "user"]) { request, context throws(ChatError) in
+            let room = try request.params.requiredString("room")
+            let target = try request.params.requiredString("user")
+            let user = try context.loggedInUser()
+            try await context.services.rooms.uninvite(target, from: room, by: user.id, replyID: request.id)
+            context.services.log.log(.info, "uninvite \(target) from \(room) by \(user.name)")
+        }
+
+        dispatcher.on("set_room", params: ["room", "limit?", "private?"]) { request, context throws(ChatError) in
+            let room = try request.params.requiredString("room")
+            let limit: Int?
+            switch request.params["limit"] {
+            case nil, .null?: limit = nil
+            case let value?:
+                guard let number = value.integer else { throw .invalidLimit("'limit' must be a whole number") }
+                limit = number
+            }
+            let isPrivate = try request.params.optionalBool("private")
+            guard limit != nil || isPrivate != nil else { throw .invalidParams("give 'limit', 'private' or both") }
+            let user = try context.loggedInUser()
+            try await context.services.rooms.setRoom(room, limit: limit, isPrivate: isPrivate, by: user.id, replyID: request.id)
+            context.services.log.log(.info, "set_room \(room) by \(user.name)")
         }
 
         for (event, ban) in [("ban", true), ("unban", false)] {

@@ -262,7 +262,8 @@ struct ProtocolModel {
             let myKey = Self.key(me.name)
             guard !room.members.contains(myKey) else { throw Failure("already_member") }
             guard !room.bans.contains(myKey) else { throw Failure("banned") }
-            guard room.members.count < room.limit else {
+            // The owner and admins get past a full room (as does an invitee).
+            guard room.members.count < room.limit || standing(of: me, in: room) >= 2 else {
                 throw Failure("room_full", ["room": .string(room.name), "limit": .number(String(room.limit))])
             }
             guard rooms.values.filter({ $0.members.contains(myKey) }).count < limits.maxRoomsPerUser else {
