@@ -51,6 +51,16 @@ package struct Renderer: Sendable {
             return "\(time(nil)) [\(room)] * \(name(text("user"))) is banned"
         case "user_unbanned":
             return "\(time(nil)) [\(room)] * \(name(text("user"))) is no longer banned"
+        case "invited" where p["by"] != nil:
+            return "\(time(nil)) * \(name(text("by"))) invited you to '\(room)': /join \(room)"
+        case "invited":
+            return "\(time(nil)) [\(room)] * \(name(text("user"))) is invited"
+        case "uninvited":
+            return "\(time(nil)) [\(room)] * \(name(text("user"))) is no longer invited"
+        case "room_updated":
+            let info = p["room"]?.object
+            let privacy = info?["private"] == .bool(true) ? ", private" : ""
+            return "\(time(nil)) * room '\(Self.neutralize(info?["name"]?.string ?? ""))' now has limit \(info?["limit"]?.integer ?? 0)\(privacy)"
         case "left":
             return "\(time(nil)) [\(room)] * you left"
         case "kicked":

@@ -124,12 +124,14 @@ package struct SlashCommands: Sendable {
             output("* talking in \(await session.current ?? arguments[0])")
             return .proceed
         }
-        commands.on("create", usage: "/create ROOM LIMIT", "create a room", arguments: 2...2) { session, arguments, output in
-            guard let limit = Int(arguments[1]) else {
-                output("! usage: /create ROOM LIMIT (LIMIT is a whole number)")
+        commands.on("create", usage: "/create ROOM LIMIT [private]", "create a room (private: seen only by those invited)", arguments: 2...3) { session, arguments, output in
+            guard let limit = Int(arguments[1]), arguments.count == 2 || arguments[2] == "private" else {
+                output("! usage: /create ROOM LIMIT [private] (LIMIT is a whole number)")
                 return .proceed
             }
-            await session.show(try await session.request("create_room", ["room": .string(arguments[0]), "limit": .number(String(limit))]))
+            var params: JSONObject = ["room": .string(arguments[0]), "limit": .number(String(limit))]
+            if arguments.count == 3 { params["private"] = .bool(true) }
+            await session.show(try await session.request("create_room", params))
             return .proceed
         }
         commands.on("msg", usage: "/msg USER TEXT", "send a direct message", arguments: 2...2, restIsText: true) { session, arguments, output in
@@ -145,12 +147,14 @@ package struct SlashCommands: Sendable {
             output("* kicked \(Renderer.neutralize(arguments[1])) from \(Renderer.neutralize(arguments[0]))")
             return .proceed
         }
-        // The replies (role_changed, user_banned, user_unbanned) render themselves.
+        // The replies (role_changed, user_banned, user_unbanned, invited, uninvited) render themselves.
         for (name, usage, summary) in [
             ("op", "/op ROOM USER", "make a registered user a moderator of a room (its owner or an admin)"),
             ("deop", "/deop ROOM USER", "take a moderator's role away"),
             ("ban", "/ban ROOM USER", "ban a name from a room and remove it (owner, moderators, admins)"),
             ("unban", "/unban ROOM USER", "lift a ban"),
+            ("invite", "/invite ROOM USER", "let a user see and join a (private) room, past its limit"),
+            ("uninvite", "/uninvite ROOM USER", "withdraw an invite"),
         ] {
             commands.on(name, usage: usage, summary, arguments: 2...2) { session, arguments, output in
                 let reply = try await session.request(name, ["room": .string(arguments[0]), "user": .string(arguments[1])])

@@ -247,7 +247,8 @@ final class CapturedOutput: Sendable {
 @Suite struct SlashCommandTests {
     @Test func everyCommandIsRegistered() {
         #expect(SlashCommands.chat.names == [
-            "help", "rooms", "who", "join", "history", "leave", "switch", "create", "msg", "close", "kick", "op", "deop", "ban", "unban", "quit",
+            "help", "rooms", "who", "join", "history", "leave", "switch", "create", "msg", "close", "kick", "op", "deop", "ban", "unban", "invite",
+            "uninvite", "quit",
         ])
         #expect(SlashCommands.chat.help.contains("/sair"))
     }
