@@ -73,12 +73,7 @@ extension ProtocolModel {
     /// What `logout` revokes before it says goodbye: the connection's session, or with
     /// `everywhere` all of its account's.
     mutating func logOutSessions(_ params: JSONObject, from connection: Int) throws(Failure) {
-        let everywhere: Bool
-        switch params["everywhere"] {
-        case nil, .null?: everywhere = false
-        case .bool(let value)?: everywhere = value
-        default: throw Failure("invalid_params")
-        }
+        let everywhere = try optionalBool("everywhere", in: params) ?? false
         guard let key = accountOf[connection] else { return }
         if everywhere {
             sessions = sessions.filter { $0.value != key }
@@ -93,12 +88,4 @@ extension ProtocolModel {
     /// Tokens the server gave out, live or revoked, with their account's name, in the order given
     /// (so a seed replays): revoked ones must fail.
     var knownSessions: [(token: String, name: String)] { issuedSessions }
-
-    private func optionalString(_ key: String, in params: JSONObject) throws(Failure) -> String? {
-        switch params[key] {
-        case nil, .null?: return nil
-        case .string(let value)?: return value
-        default: throw Failure("invalid_params")
-        }
-    }
 }

@@ -36,7 +36,7 @@ extension ProtocolModel {
     mutating func kick(_ params: JSONObject, me: User, from connection: Int, id: JSONValue?, into outcome: inout Outcome) throws(Failure) {
         let roomName = try string("room", in: params)
         let target = try string("user", in: params)
-        var room = try room(roomName)
+        var room = try visibleRoom(roomName, to: me)
         guard standing(of: me, in: room) >= 1 else { throw Failure("forbidden") }
         guard let kicked = users[Self.key(target)] else { throw Failure("user_not_found") }
         guard let index = room.members.firstIndex(of: Self.key(kicked.name)) else { throw Failure("not_member") }
@@ -56,7 +56,7 @@ extension ProtocolModel {
         let target = try string("user", in: params)
         let key = Self.key(target)
         guard accounts[key] != nil else { throw Failure("user_not_found") }
-        var room = try room(roomName)
+        var room = try visibleRoom(roomName, to: me)
         guard standing(of: me, in: room) >= 2 else { throw Failure("forbidden") }
         if op { room.ops.insert(key) } else { room.ops.remove(key) }
         rooms[Self.key(room.name)] = room
@@ -69,7 +69,7 @@ extension ProtocolModel {
         let roomName = try string("room", in: params)
         let target = try string("user", in: params)
         guard Self.isValid(target, maxLength: 32) else { throw Failure("invalid_name") }
-        var room = try room(roomName)
+        var room = try visibleRoom(roomName, to: me)
         guard standing(of: me, in: room) >= 1 else { throw Failure("forbidden") }
         let key = Self.key(target)
         if ban { try authorize(me, over: key, in: room) }

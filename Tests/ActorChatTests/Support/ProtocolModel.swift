@@ -35,13 +35,17 @@ struct ProtocolModel {
 
     struct Room {
         let name: String
-        let limit: Int
+        var limit: Int
         /// The owning account's name key; nil for a guest's or the operator's room.
         let ownerKey: String?
         /// The user id of the guest login that made it: its rights end with that login.
         var guestCreator: Int?
         var ops: Set<String> = []
         var bans: Set<String> = []
+        var isPrivate = false
+        /// Invited accounts, and invited guests with the user id of the login the invite is for.
+        var accountInvites: Set<String> = []
+        var guestInvites: [String: Int] = [:]
         /// User name keys in join order.
         var members: [String] = []
         var seq = 0
@@ -49,7 +53,11 @@ struct ProtocolModel {
         var recent: [JSONObject] = []
         /// Every message, for `history` from a store.
         var all: [JSONObject] = []
-        var info: JSONValue { .object(["name": .string(name), "limit": .number(String(limit)), "count": .number(String(members.count))]) }
+        var info: JSONValue {
+            var info: JSONObject = ["name": .string(name), "limit": .number(String(limit)), "count": .number(String(members.count))]
+            if isPrivate { info["private"] = .bool(true) }
+            return .object(info)
+        }
     }
 
     /// What one request must cause.
@@ -100,7 +108,10 @@ struct ProtocolModel {
 
     // MARK: - What a generator may ask
 
-    var roomList: JSONValue { .array(rooms.values.sorted { $0.name < $1.name }.map(\.info)) }
+    /// The rooms `user` sees (nil: a guest with no rights anywhere, who sees the public ones).
+    func roomList(for user: User?) -> JSONValue {
+        .array(rooms.values.filter { room in user.map { canSee($0, room) } ?? !room.isPrivate }.sorted { $0.name < $1.name }.map(\.info))
+    }
 
     func user(on connection: Int) -> User? {
         connections[connection].flatMap { $0 }.flatMap { users[$0] }
@@ -185,7 +196,7 @@ struct ProtocolModel {
     private mutating func handle(_ event: String, _ params: JSONObject, id: JSONValue?, from connection: Int, into outcome: inout Outcome) throws(Failure) {
         let known = [
             "login", "ping", "logout", "rooms", "create_room", "join", "leave", "who", "send", "dm", "close_room", "kick", "logs", "stats", "history",
-            "help", "register", "password", "op", "deop", "ban", "unban",
+            "help", "register", "password", "op", "deop", "ban", "unban", "invite", "uninvite", "set_room",
         ]
         guard known.contains(event) else { throw Failure("unknown_event") }
         let me = user(on: connection)
@@ -223,7 +234,7 @@ struct ProtocolModel {
             connections[connection] = key
             accountOf[connection] = account.map { _ in key }
             let info: JSONObject = ["id": .number(String(user.id)), "name": .string(loginName), "admin": .bool(admin)]
-            var welcome: JSONObject = ["user": .object(info), "rooms": roomList]
+            var welcome: JSONObject = ["user": .object(info), "rooms": roomList(for: user)]
             if account != nil { welcome["session"] = .string(account?.session ?? "<new session>") }
             outcome.add(connection, "welcome", welcome, id: id)
         case "register":
@@ -236,11 +247,12 @@ struct ProtocolModel {
             outcome.add(connection, "bye", id: id)
             outcome.closed.insert(connection)
         case "rooms":
-            outcome.add(connection, "rooms", ["rooms": roomList], id: id)
+            outcome.add(connection, "rooms", ["rooms": roomList(for: me)], id: id)
         case "create_room":
             let name = try string("room", in: params)
             guard let limitValue = params["limit"] else { throw Failure("invalid_params") }
             guard let limit = limitValue.integer else { throw Failure("invalid_limit") }
+            let isPrivate = try optionalBool("private", in: params) ?? false
             guard Self.isValid(name, maxLength: 64) else { throw Failure("invalid_room") }
             guard (1...limits.maxRoomLimit).contains(limit) else { throw Failure("invalid_limit") }
             guard rooms[Self.key(name)] == nil else { throw Failure("room_exists") }
@@ -248,8 +260,9 @@ struct ProtocolModel {
             var room = Room(name: name, limit: limit, ownerKey: me!.account ? Self.key(me!.name) : nil)
             room.guestCreator = me!.account ? nil : me!.id
             room.seq = retired[Self.key(name)] ?? 0
+            room.isPrivate = isPrivate
             rooms[Self.key(name)] = room
-            announce("room_created", ["room": room.info], from: connection, id: id, into: &outcome)
+            announce("room_created", ["room": room.info], from: connection, id: id, in: room, into: &outcome)
         case "join":
             let me = me!
             let roomName = try string("room", in: params)
@@ -258,12 +271,12 @@ struct ProtocolModel {
             if history != nil && since != nil { throw Failure("invalid_params") }
             if let history, !(0...200).contains(history) { throw Failure("invalid_params") }
             if let since, since < 0 { throw Failure("invalid_params") }
-            var room = try room(roomName)
+            var room = try visibleRoom(roomName, to: me)
             let myKey = Self.key(me.name)
             guard !room.members.contains(myKey) else { throw Failure("already_member") }
             guard !room.bans.contains(myKey) else { throw Failure("banned") }
             // The owner and admins get past a full room (as does an invitee).
-            guard room.members.count < room.limit || standing(of: me, in: room) >= 2 else {
+            guard room.members.count < room.limit || standing(of: me, in: room) >= 2 || isInvited(me, to: room) else {
                 throw Failure("room_full", ["room": .string(room.name), "limit": .number(String(room.limit))])
             }
             guard rooms.values.filter({ $0.members.contains(myKey) }).count < limits.maxRoomsPerUser else {
@@ -299,14 +312,14 @@ struct ProtocolModel {
             }
         case "leave":
             let me = me!
-            var room = try room(try string("room", in: params))
+            var room = try visibleRoom(try string("room", in: params), to: me)
             guard let index = room.members.firstIndex(of: Self.key(me.name)) else { throw Failure("not_member") }
             room.members.remove(at: index)
             rooms[Self.key(room.name)] = room
             outcome.add(connection, "left", ["room": .string(room.name)], id: id)
             for member in room.members { outcome.add(users[member]!.connection, "user_left", ["room": .string(room.name), "user": .string(me.name)]) }
         case "who":
-            let room = try room(try string("room", in: params))
+            let room = try visibleRoom(try string("room", in: params), to: me!)
             let members = JSONValue.array(room.members.map { .string(users[$0]!.name) })
             outcome.add(
                 connection, "members", ["room": .string(room.name), "limit": .number(String(room.limit)), "members": members, "roles": roles(of: room)], id: id)
@@ -314,7 +327,7 @@ struct ProtocolModel {
             let name = try string("room", in: params)
             let text = try self.text(in: params)
             var room = try room(name)
-            guard room.members.contains(Self.key(me!.name)) else { throw Failure("not_member") }
+            guard room.members.contains(Self.key(me!.name)) else { throw Failure(canSee(me!, room) ? "not_member" : "room_not_found") }
             room.seq += 1
             room.recent.append(["seq": .number(String(room.seq)), "from": .string(me!.name), "text": .string(text)])
             room.all.append(room.recent.last!)
@@ -330,7 +343,7 @@ struct ProtocolModel {
             let before = try optionalInteger("before", in: params)
             let limit = try optionalInteger("limit", in: params) ?? 50
             guard (1...200).contains(limit) else { throw Failure("invalid_params") }
-            let room = try room(name)
+            let room = try visibleRoom(name, to: me!)
             guard me!.admin || room.members.contains(Self.key(me!.name)) else { throw Failure("not_member") }
             let older = (limits.stored ? room.all : room.recent).filter { ($0["seq"]?.integer ?? 0) < min(before ?? Int.max, room.seq + 1) }
             let page = older.suffix(limit).map { message -> JSONValue in
@@ -347,17 +360,21 @@ struct ProtocolModel {
             if recipient.connection != connection { outcome.add(recipient.connection, "dm", dm) }
             outcome.add(connection, "dm", dm, id: id)
         case "close_room":
-            let room = try room(try string("room", in: params))
+            let room = try visibleRoom(try string("room", in: params), to: me!)
             try authorize(me!, toModerate: room)
             rooms[Self.key(room.name)] = nil
             retired[Self.key(room.name)] = room.seq
-            announce("room_closed", ["room": .string(room.name), "by": .string(me!.name)], from: connection, id: id, into: &outcome)
+            announce("room_closed", ["room": .string(room.name), "by": .string(me!.name)], from: connection, id: id, in: room, into: &outcome)
         case "kick":
             try kick(params, me: me!, from: connection, id: id, into: &outcome)
         case "op", "deop":
             try setOp(params, to: event == "op", me: me!, from: connection, id: id, into: &outcome)
         case "ban", "unban":
             try setBan(params, to: event == "ban", me: me!, from: connection, id: id, into: &outcome)
+        case "invite", "uninvite":
+            try setInvite(params, to: event == "invite", me: me!, from: connection, id: id, into: &outcome)
+        case "set_room":
+            try setRoom(params, me: me!, from: connection, id: id, into: &outcome)
         case "logs", "stats":
             guard me!.admin else { throw Failure("forbidden") }
             if event == "logs", params["limit"] != nil, params["limit"] != .null {
@@ -369,52 +386,15 @@ struct ProtocolModel {
         }
     }
 
-    /// Names are unique ignoring ASCII case.
-    static func key(_ name: String) -> String {
-        String(decoding: name.utf8.map { (0x41...0x5A).contains($0) ? $0 | 0x20 : $0 }, as: UTF8.self)
-    }
-
-    /// 1 to `maxLength` ASCII letters, digits, `_`, `-` and `.`.
-    static func isValid(_ name: String, maxLength: Int) -> Bool {
-        (1...maxLength).contains(name.utf8.count)
-            && name.utf8.allSatisfy { (0x30...0x39).contains($0) || (0x41...0x5A).contains($0 & 0xDF) || [0x5F, 0x2D, 0x2E].contains($0) }
-    }
-
-    func string(_ key: String, in params: JSONObject) throws(Failure) -> String {
-        guard let value = params[key]?.string else { throw Failure("invalid_params") }
-        return value
-    }
-
-    private func optionalInteger(_ key: String, in params: JSONObject) throws(Failure) -> Int? {
-        switch params[key] {
-        case nil, .null?: return nil
-        case let value?:
-            guard let number = value.integer else { throw Failure("invalid_params") }
-            return number
-        }
-    }
-
-    private func text(in params: JSONObject) throws(Failure) -> String {
-        let text = try string("text", in: params)
-        guard !text.isEmpty, text.utf8.count <= limits.maxTextBytes,
-            !text.utf8.contains(where: { $0 < 0x20 && $0 != 0x0A && $0 != 0x09 })
-        else { throw Failure("invalid_params") }
-        return text
-    }
-
-    func room(_ name: String) throws(Failure) -> Room {
-        guard let room = rooms[Self.key(name)] else { throw Failure("room_not_found") }
-        return room
-    }
-
     /// Closing a room: its owner or an admin.
     private func authorize(_ user: User, toModerate room: Room) throws(Failure) {
         guard standing(of: user, in: room) >= 2 else { throw Failure("forbidden") }
     }
 
     /// Every logged-in user hears it; the requester's copy is its reply.
-    private func announce(_ event: String, _ params: JSONObject, from connection: Int, id: JSONValue?, into outcome: inout Outcome) {
-        for user in users.values where user.connection != connection { outcome.add(user.connection, event, params) }
+    /// A private `room` is news only to those who may see it.
+    func announce(_ event: String, _ params: JSONObject, from connection: Int, id: JSONValue?, in room: Room? = nil, into outcome: inout Outcome) {
+        for user in users.values where user.connection != connection && (room.map { canSee(user, $0) } ?? true) { outcome.add(user.connection, event, params) }
         outcome.add(connection, event, params, id: id)
     }
 

@@ -80,8 +80,22 @@ struct RandomRequests {
         case 18..<36: return request(connection, "send", ["room": room(preferring: mine), "text": text()], withID: !chance(0.15))
         case 36..<44: return request(connection, "leave", ["room": room(preferring: mine)])
         case 44..<52: return request(connection, "dm", ["to": userName(), "text": text()])
-        case 52..<62: return request(connection, "create_room", ["room": room(), "limit": limit()])
-        case 62..<64: return request(connection, "who", ["room": room(preferring: existing)])
+        case 52..<62:
+            var params: JSONObject = ["room": room(), "limit": limit()]
+            if chance(0.3) { params["private"] = chance(0.95) ? .bool(true) : "yes" }
+            return request(connection, "create_room", params)
+        case 62..<64:
+            let target = room(preferring: existing)
+            switch Int.random(in: 0..<4, using: &random) {
+            case 0: return request(connection, "who", ["room": target])
+            case 1: return request(connection, chance(0.7) ? "invite" : "uninvite", ["room": target, "user": userName()])
+            case 2:
+                var params: JSONObject = ["room": target]
+                if chance(0.6) { params["limit"] = limit() }
+                if chance(0.6) { params["private"] = .bool(chance(0.5)) }
+                return request(connection, "set_room", params)
+            default: return request(connection, "who", ["room": target])
+            }
         case 64..<66:
             var params: JSONObject = ["room": room(preferring: mine)]
             if chance(0.4) { params["before"] = .number(String(Int.random(in: 0...12, using: &random))) }
