@@ -218,6 +218,7 @@ extension ChatCommandLine {
         options.history = try parsed.integer("history", in: 0...200) ?? (context.console.interactive ? 20 : 0)
         if context.console.interactive, let prompt = TerminalPrompt() {
             options.askPassword = { label in prompt.readSecret(label) }
+            options.askSecret = { label in await prompt.readSecretLine(label) }
             return try await chat(in: room, createLimit: createLimit, options: options, prompt: prompt, color: context.console.color)
         }
         options.json = context.json

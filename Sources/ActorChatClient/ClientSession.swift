@@ -12,6 +12,8 @@ package actor ClientSession {
         /// An account's password; asked for (through `askPassword`) when the name turns out to be registered.
         package var password: String?
         package var askPassword: (@Sendable (String) async -> String?)?
+        /// Reads a secret while the chat runs (`/passwd`); nil where there is no terminal.
+        package var askSecret: (@Sendable (String) async -> String?)?
         /// The account's session from the last login: reconnects use it, not the password.
         package var session: String?
         /// Show events as the server's JSON lines instead of rendered text.
@@ -143,6 +145,19 @@ package actor ClientSession {
             client.close()
         }
         client = nil
+    }
+
+    /// Changes the account's password, asking for the old one and the new one twice; later
+    /// reconnects use the new one.
+    package func changePassword() async throws -> String {
+        guard let ask = options.askSecret else { return "! /passwd needs a terminal; use actor-chat-cli in one" }
+        guard let old = await ask("old password: "), let new = await ask("new password: "), let again = await ask("the new one again: ") else {
+            return "* password not changed"
+        }
+        guard new == again else { return "! the two new passwords differ; password not changed" }
+        try await request("password", ["old": .string(old), "new": .string(new)])
+        options.password = new
+        return "* password changed; your other sessions are logged out"
     }
 
     /// The account's session token, once a login gave one.

@@ -162,6 +162,10 @@ package struct SlashCommands: Sendable {
                 return .proceed
             }
         }
+        commands.on("passwd", usage: "/passwd", "change your account's password (asked for, unechoed)") { session, _, output in
+            output(try await session.changePassword())
+            return .proceed
+        }
         commands.on("quit", aliases: ["sair", "exit"], usage: "/quit", "leave and exit") { _, _, _ in .quit }
         return commands
     }()

@@ -16,6 +16,9 @@ package final class TerminalPrompt: Sendable {
         var status: String?
         /// The row of the live region the cursor is on, counted from its first row.
         var cursorRow = 0
+        /// A secret being typed (`/passwd`): its label replaces the prompt, its characters show as
+        /// `*`, and the submitted line goes to `waiter`, not to the chat.
+        var secret: (label: String, waiter: CheckedContinuation<String?, Never>)?
 
         /// Moves to the live region's first row and clears from there to the end of the screen.
         var erase: String {
@@ -24,7 +27,8 @@ package final class TerminalPrompt: Sendable {
 
         /// The live region, noting where it leaves the cursor.
         mutating func draw() -> String {
-            let region = (status.map { $0 + "\n" } ?? "") + prompt + editor.text
+            let input = secret == nil ? editor.text : String(repeating: "*", count: editor.text.count)
+            let region = (status.map { $0 + "\n" } ?? "") + (secret?.label ?? prompt) + input
             cursorRow = DisplayWidth.cursorRow(after: region, columns: TerminalPrompt.columns())
             return region
         }
@@ -60,6 +64,17 @@ package final class TerminalPrompt: Sendable {
     /// A password for `label`, typed unechoed in line mode; for use before `actions()` reads the keys.
     package func readSecret(_ label: String) -> String? {
         SecretInput.read(label, lineMode: original)
+    }
+
+    /// A line typed after `label` while the chat goes on, shown as `*` and kept out of the chat;
+    /// nil on Ctrl-D or Ctrl-C. Needs `actions()` running: it is the one reading the keys.
+    package func readSecretLine(_ label: String) async -> String? {
+        await withCheckedContinuation { continuation in
+            redraw { state in
+                state.secret?.waiter.resume(returning: nil)
+                state.secret = (label, continuation)
+            }
+        }
     }
 
     package func setPrompt(_ prompt: String) {
@@ -107,6 +122,20 @@ package final class TerminalPrompt: Sendable {
                 let action = state.withLock { state -> LineEditor.Action? in
                     let erase = state.erase
                     let action = state.editor.feed(byte)
+                    if let secret = state.secret {
+                        switch action {
+                        case .submit(let line)?:
+                            secret.waiter.resume(returning: line)
+                        case .endOfInput?, .interrupt?:
+                            secret.waiter.resume(returning: nil)
+                        default:
+                            if action != nil { Self.write(erase + state.draw()) }
+                            return nil
+                        }
+                        state.secret = nil
+                        Self.write(erase + state.draw())
+                        return nil
+                    }
                     switch action {
                     case .redraw?: Self.write(erase + state.draw())
                     // Ctrl-L: a clean screen with only the live region, at the top.

@@ -144,6 +144,17 @@ import Testing
         await server.stop()
     }
 
+    @Test func failedLoginsFromOneAddressLockTheAddress() async throws {
+        let (server, _) = try await start(stored: false) { configuration in
+            configuration.accounts.failuresPerAddress = 3
+        }
+        try await register(server, "fay")
+        for name in ["x1", "x2", "x3"] { await expectError("auth_failed") { _ = try await login(server, name, password: "guessing away") } }
+        // Any name from this address now waits, the right password included.
+        await expectError("rate_limited") { _ = try await login(server, "fay") }
+        await server.stop()
+    }
+
     @Test func registrationsFromOneAddressAreRateLimited() async throws {
         let (server, _) = try await start(stored: false) { configuration in
             configuration.accounts.registerBurst = 2

@@ -248,7 +248,7 @@ final class CapturedOutput: Sendable {
     @Test func everyCommandIsRegistered() {
         #expect(SlashCommands.chat.names == [
             "help", "rooms", "who", "join", "history", "leave", "switch", "create", "msg", "close", "kick", "op", "deop", "ban", "unban", "invite",
-            "uninvite", "quit",
+            "uninvite", "passwd", "quit",
         ])
         #expect(SlashCommands.chat.help.contains("/sair"))
     }

@@ -1,6 +1,7 @@
 import Foundation
 import Glibc
 import Testing
+@testable import ActorChat
 @testable import ActorChatClient
 @testable import ActorChatCore
 @testable import ActorChatProtocol
@@ -108,6 +109,17 @@ import Testing
         try await revoked.request("logout")
         server.child.signal(SIGKILL)
         _ = try await server.child.exitStatus()
+
+        // On disk: the password only as a yescrypt PHC string, a session only as its SHA-256.
+        let file = try SQLiteDatabase(path: directory.path + "/actor-chat.sqlite3")
+        let hash = try SQLiteStatement("SELECT password FROM accounts", in: file)
+        try hash.bind([])
+        #expect(try hash.step() && hash.text(0).hasPrefix("$y$") && !hash.text(0).contains("a long enough password"))
+        let digests = try SQLiteStatement("SELECT digest FROM sessions", in: file)
+        try digests.bind([])
+        var stored: [String] = []
+        while try digests.step() { stored.append(digests.text(0)) }
+        #expect(stored.contains(SessionToken.digest(kept)) && !stored.contains(kept))
 
         server = try await ServerProcess.start(["--data-dir", directory.path])
         let welcome = try await login(["name": "olga", "session": .string(kept)])

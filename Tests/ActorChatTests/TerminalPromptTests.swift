@@ -13,13 +13,15 @@ struct TerminalPromptTests {
     /// The prompt as a screen row shows it with nothing typed (rows lose trailing blanks).
     private static let emptyPrompt = "[lobby] >"
 
-    /// The client in a pane of `columns`, joined to `lobby` as alice, prompt drawn.
-    private func startClient(port: Int, columns: Int, rows: Int = 30) async throws -> TmuxPane {
+    /// The client in a pane of `columns`, joined to `lobby` as alice, prompt drawn; `password`
+    /// logs in to alice's account.
+    private func startClient(port: Int, columns: Int, rows: Int = 30, password: String? = nil) async throws -> TmuxPane {
         let cli = ChildProcess.buildDirectory.appendingPathComponent("actor-chat-cli").path
         // Under `timeout`: a client left behind by a test that was killed must not live on,
         // reconnecting to whatever server gets its port next.
         let pane = try TmuxPane(
-            columns: columns, rows: rows, command: ["timeout", "300", cli, "join", "lobby", "--port", String(port), "--name", "alice", "--history", "0"])
+            columns: columns, rows: rows,
+            command: ["env", "ACTOR_CHAT_PASSWORD=\(password ?? "")", "timeout", "300", cli, "join", "lobby", "--port", String(port), "--name", "alice", "--history", "0"])
         do {
             try await pane.waitForScreen("the prompt") { $0.contains { $0.hasPrefix(Self.emptyPrompt) } }
         } catch {
@@ -97,6 +99,29 @@ struct TerminalPromptTests {
         let screen = try await pane.waitForScreen("a cleared screen") { $0.first == Self.prompt + "half typed" }
         #expect(screen.dropFirst().allSatisfy { $0.isEmpty }, "nothing but the prompt:\n\(screen.joined(separator: "\n"))")
         // The client goes first: left running, it would reconnect to whatever server gets the port next.
+        pane.close()
+        await server.stop()
+    }
+
+    /// `/passwd` asks for the old password and the new one twice with the typing shown as `*`, and
+    /// the chat goes on meanwhile.
+    @Test func passwdChangesThePasswordWithoutShowingIt() async throws {
+        let server = try await TestServer.start()
+        try await server.client().request("register", ["name": "alice", "password": "the first password"])
+        let pane = try await startClient(port: server.port, columns: 80, password: "the first password")
+        defer { pane.close() }
+        try pane.type("/passwd")
+        try pane.press("Enter")
+        for (label, secret) in [("old password: ", "the first password"), ("new password: ", "second secret"), ("the new one again: ", "second secret")] {
+            try await pane.waitForScreen(label) { $0.contains { $0.hasPrefix(label.trimmingCharacters(in: .whitespaces)) } }
+            try pane.type(secret)
+            let typed = try await pane.waitForScreen("\(label) masked") { $0.contains(label + String(repeating: "*", count: secret.count)) }
+            #expect(!typed.contains { $0.contains(secret) }, "a password shows on the screen")
+            try pane.press("Enter")
+        }
+        let screen = try await pane.waitForScreen("the change") { $0.contains { $0.contains("* password changed") } }
+        #expect(!screen.contains { $0.contains("first password") || $0.contains("second secret") })
+        #expect(try await server.client().request("login", ["name": "alice", "password": "second secret"]).event == "welcome")
         pane.close()
         await server.stop()
     }
