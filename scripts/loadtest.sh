@@ -8,7 +8,8 @@
 # The server keeps its history in a fresh store in a temporary directory (as a server does by
 # default); --memory runs it without one. Both flags are this script's, not the generator's.
 # With the store on, a second table gives its commits per step; --history-probe adds how long a
-# 50-message `history` takes meanwhile.
+# 50-message `history` takes meanwhile. --svg FILE draws the steps as a chart (a path relative to the
+# repository, as is --json's).
 # ACTOR_CHAT_BIN=DIR uses the binaries in DIR as they are, without building (a frozen build to
 # measure while the sources change).
 set -euo pipefail
@@ -42,5 +43,7 @@ server=$!
 for _ in $(seq 100); do grep -q "listening on" "$out" && break; sleep 0.1; done
 port=$(grep -o 'listening on 127.0.0.1:[0-9]*' "$out" | cut -d: -f2)
 [ -n "$port" ] || { echo "loadtest: the server did not start" >&2; exit 1; }
-echo "loadtest: server pid $server on 127.0.0.1:$port; $(nproc) cores, $(uname -m), $(date -u +%Y-%m-%dT%H:%MZ)" >&2
-"$bin/actor-chat-cli" loadtest --host 127.0.0.1 --port "$port" --server-pid "$server" --token "$token" ${args[@]+"${args[@]}"}
+machine="$(nproc) cores, $(uname -m), $(date -u +%Y-%m-%dT%H:%MZ)"
+echo "loadtest: server pid $server on 127.0.0.1:$port; $machine" >&2
+"$bin/actor-chat-cli" loadtest --host 127.0.0.1 --port "$port" --server-pid "$server" --token "$token" \
+    --caption "scripts/loadtest.sh $* ($([ "${store[0]}" = --memory ] && echo no store || echo store on)); $machine" ${args[@]+"${args[@]}"}

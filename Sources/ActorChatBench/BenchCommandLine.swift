@@ -25,6 +25,8 @@ package enum BenchCommandLine {
                 .init("token", value: "token", help: "The server's admin token: also report the store's commits per step (from stats)."),
                 .init("history-probe", help: "With --token, time a 50-message history every 10 ms during each step."),
                 .init("login-storm", value: "per-second", help: "Also make this many password logins a second during each step, each on a new connection."),
+                .init("svg", value: "file", help: "Also draw the steps as an SVG chart (throughput and latency against the offered load)."),
+                .init("caption", value: "text", help: "The chart's caption (scripts/loadtest.sh gives the command, the machine and the date)."),
             ] + generatorOptions), run: loadTest),
         Subcommand(name: "bench", synopsis: "bench", summary: "A load-test worker (started by loadtest)", arguments: CommandLineArguments(
             command: "actor-chat-cli bench", abstract: "A load-test worker: simulates clients, driven by commands on stdin (used by loadtest).",
@@ -124,6 +126,8 @@ package enum BenchCommandLine {
         options.adminToken = parsed.value("token")
         options.historyProbe = parsed.flag("history-probe")
         options.loginStorm = try parsed.seconds("login-storm", in: 0.1...10_000)
+        options.svgPath = parsed.value("svg")
+        options.caption = parsed.value("caption")
         if options.historyProbe, options.adminToken == nil { throw UsageError("--history-probe needs --token (the server's admin token)") }
         let executable = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
         let progress = ProgressLine()

@@ -31,6 +31,10 @@ package struct LoadTest: Sendable {
         package var historyProbe = false
         /// Password logins per second during each step, each on a new connection (nil: none).
         package var loginStorm: Double?
+        /// Where to draw the steps as an SVG chart, and the chart's caption (the command, the
+        /// machine, the date).
+        package var svgPath: String?
+        package var caption: String?
 
         package init(scenario: BenchScenario) {
             self.scenario = scenario
@@ -151,6 +155,7 @@ package struct LoadTest: Sendable {
             var restartSummary: String?
             let steps = try await runSteps(workers: workers, sampler: &sampler, restarter: restarter, restartSummary: &restartSummary)
             result["steps"] = .array(steps.map(Self.json))
+            if let path = options.svgPath { try chart(steps).svg().write(toFile: path, atomically: true, encoding: .utf8) }
             say(verdict(steps))
             restartSummary.map(say)
             let sustained = steps.last { $0.shortfall(disconnectsExpected: options.restartServer) == nil }
@@ -296,6 +301,20 @@ package struct LoadTest: Sendable {
                 progress("step \(step): \(phase)\(cpu)")
             }
         }
+    }
+
+    /// The steps as a chart of one line.
+    func chart(_ steps: [Step]) -> SweepChart {
+        let scenario = options.scenario
+        let points = steps.map { step in
+            SweepChart.Point(
+                offered: step.expectedPerSecond, achieved: step.achievedPerSecond, p50: step.figures.histogram.percentile(0.5),
+                p99: step.figures.histogram.percentile(0.99))
+        }
+        return SweepChart(
+            title: "\(scenario.name): \(scenario.clients) clients in \(scenario.rooms) room(s) of \(scenario.roomSize)",
+            caption: options.caption ?? "actor-chat-cli loadtest --scenario \(scenario.name)",
+            series: [SweepChart.Series(name: "ActorChat", points: points, capacity: steps.lastIndex { $0.shortfall(disconnectsExpected: options.restartServer) == nil })])
     }
 
     /// A sweep stops after this many steps even if every one passed.

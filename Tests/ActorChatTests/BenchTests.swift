@@ -1,3 +1,7 @@
+import Foundation
+#if canImport(FoundationXML)
+import FoundationXML
+#endif
 import Testing
 @testable import ActorChat
 @testable import ActorChatBench
@@ -248,6 +252,36 @@ import Testing
         options.sweep = false
         let single = LoadTest(options: options, say: { _ in })
         #expect(single.verdict([step(scale: 10)]) == "sustained 900 deliveries/s (step 1) (at least 99% delivered, p99 ≤ 200 ms, no connection lost)")
+    }
+}
+
+@Suite struct SweepChartTests {
+    @Test func roundAxesCoverTheData() {
+        #expect(SweepChart.niceCeiling(7.3e5) == 1e6)
+        #expect(SweepChart.niceCeiling(1.5e6) == 2e6)
+        #expect(SweepChart.niceCeiling(3e6) == 5e6)
+        #expect(SweepChart.niceCeiling(5e6) == 5e6)
+        #expect(SweepChart.ticks(upTo: 1e6) == [0, 2e5, 4e5, 6e5, 8e5, 1e6])
+    }
+
+    /// Well-formed XML, a line of each kind per server, the capacity marked, the caption escaped.
+    @Test func aSweepIsAWellFormedSVG() throws {
+        let points = [(1e5, 1e5, 0.4, 2.0), (2e5, 2e5, 0.9, 11), (4e5, 3.1e5, 80, 450)].map {
+            SweepChart.Point(offered: $0.0, achieved: $0.1, p50: $0.2, p99: $0.3)
+        }
+        let chart = SweepChart(
+            title: "rooms: 1000 clients", caption: "scripts/loadtest.sh --scenario rooms --sweep <store & co>",
+            series: [SweepChart.Series(name: "ActorChat", points: points, capacity: 1), SweepChart.Series(name: "Redis", points: points, capacity: nil)])
+        let svg = chart.svg()
+        let parser = XMLParser(data: Data(svg.utf8))
+        #expect(parser.parse(), "not well-formed: \(parser.parserError.map { "\($0)" } ?? "")")
+        for kind in ["achieved", "p99", "p50"] {
+            #expect(svg.components(separatedBy: "class=\"\(kind)\"").count - 1 == 2, "one \(kind) line per server")
+        }
+        #expect(svg.components(separatedBy: "class=\"capacity\"").count - 1 == 1)
+        #expect(svg.contains("capacity 200.0k"))
+        #expect(svg.contains("&lt;store &amp; co&gt;"))
+        #expect(svg.contains(">200 ms<"), "the sweep's latency limit is drawn")
     }
 }
 
