@@ -308,7 +308,7 @@ package struct LoadTest: Sendable {
         let scenario = options.scenario
         let points = steps.map { step in
             SweepChart.Point(
-                offered: step.expectedPerSecond, achieved: step.achievedPerSecond, p50: step.figures.histogram.percentile(0.5),
+                offered: step.offered * Double(step.deliveriesPerMessage), achieved: step.achievedPerSecond, p50: step.figures.histogram.percentile(0.5),
                 p99: step.figures.histogram.percentile(0.99))
         }
         return SweepChart(

@@ -6,7 +6,8 @@ import Foundation
 /// command, the machine and the date in the caption. Written by hand, with no plotting package.
 package struct SweepChart {
     package struct Point: Sendable {
-        /// Deliveries per second offered (the messages sent times the members who should get them).
+        /// Deliveries per second offered: the messages per second the step offered, times the
+        /// members each should reach (what was sent may fall short of it when the generator does).
         package var offered: Double
         package var achieved: Double
         package var p50: Double
@@ -46,7 +47,7 @@ package struct SweepChart {
     private static let width = 760.0, left = 80.0, right = 24.0
     private static let throughputPanel = (top: 56.0, bottom: 286.0)
     private static let latencyPanel = (top: 336.0, bottom: 566.0)
-    private static let height = 640.0
+    private static let height = 660.0
     private static let colors = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#17becf"]
 
     package func svg() -> String {
@@ -104,6 +105,11 @@ package struct SweepChart {
             svg += "<polyline class=\"achieved\" fill=\"none\" stroke=\"\(color)\" stroke-width=\"2\" points=\"\(throughput)\"/>\n"
             svg += "<polyline class=\"p99\" fill=\"none\" stroke=\"\(color)\" stroke-width=\"2\" points=\"\(p99)\"/>\n"
             svg += "<polyline class=\"p50\" fill=\"none\" stroke=\"\(color)\" stroke-width=\"1.5\" stroke-dasharray=\"5 3\" points=\"\(p50)\"/>\n"
+            // A dot per step, so the steps show where the line bends.
+            for point in line.points {
+                svg += "<circle cx=\"\(Self.format(x(point.offered)))\" cy=\"\(Self.format(yThroughput(point.achieved)))\" r=\"2.5\" fill=\"\(color)\"/>\n"
+                svg += "<circle cx=\"\(Self.format(x(point.offered)))\" cy=\"\(Self.format(yLatency(point.p99)))\" r=\"2.5\" fill=\"\(color)\"/>\n"
+            }
             if let capacity = line.capacity, line.points.indices.contains(capacity) {
                 let point = line.points[capacity]
                 svg += "<circle class=\"capacity\" cx=\"\(Self.format(x(point.offered)))\" cy=\"\(Self.format(yThroughput(point.achieved)))\" r=\"6\" fill=\"none\" stroke=\"\(color)\" stroke-width=\"2\"/>\n"
@@ -115,7 +121,12 @@ package struct SweepChart {
         }
         svg += "<text x=\"\(Self.width - Self.right)\" y=\"\(Self.latencyPanel.top - 8)\" text-anchor=\"end\" fill=\"#666\">solid p99, dashed p50</text>\n"
         svg += "<text x=\"\(Self.format((Self.left + Self.width - Self.right) / 2))\" y=\"\(Self.latencyPanel.bottom + 34)\" text-anchor=\"middle\">deliveries/s offered</text>\n"
-        svg += "<text x=\"\(Self.left)\" y=\"\(Self.height - 12)\" fill=\"#444\">\(Self.escape(caption))</text>\n"
+        // The caption's parts ("; " apart) each on a line of their own, so a long command fits.
+        let lines = caption.components(separatedBy: "; ")
+        for (index, line) in lines.enumerated() {
+            let y = Self.height - 10 - Double(lines.count - 1 - index) * 14
+            svg += "<text x=\"12\" y=\"\(Self.format(y))\" font-size=\"11\" fill=\"#444\">\(Self.escape(line))</text>\n"
+        }
         return svg + "</svg>\n"
     }
 
