@@ -24,7 +24,8 @@ out=$(mktemp)
 data=$(mktemp -d)
 # The EXIT trap keeps the run's status: under --restart the first server is already gone, and a
 # failing kill or wait there must not turn a passed run into a failed one.
-trap 'status=$?; kill "$server" 2>/dev/null || true; wait "$server" 2>/dev/null || true; rm -rf "$out" "$data"; exit $status' EXIT
+server=
+trap 'status=$?; [ -z "$server" ] || { kill "$server" 2>/dev/null; wait "$server" 2>/dev/null; } || true; rm -rf "$out" "$data"; exit $status' EXIT
 store=(--data-dir "$data") args=()
 for arg in "$@"; do
     case "$arg" in
@@ -41,7 +42,7 @@ echo "loadtest: server limits raised for load: ${load_limits[*]}; store: ${store
 "$bin/actor-chat-server" --host 127.0.0.1 --port 0 "${load_limits[@]}" "${store[@]}" --admin-token "$token" </dev/null >"$out" &
 server=$!
 for _ in $(seq 100); do grep -q "listening on" "$out" && break; sleep 0.1; done
-port=$(grep -o 'listening on 127.0.0.1:[0-9]*' "$out" | cut -d: -f2)
+port=$(grep -o 'listening on 127.0.0.1:[0-9]*' "$out" | cut -d: -f2 || true)
 [ -n "$port" ] || { echo "loadtest: the server did not start" >&2; exit 1; }
 machine="$(nproc) cores, $(uname -m), $(date -u +%Y-%m-%dT%H:%MZ)"
 echo "loadtest: server pid $server on 127.0.0.1:$port; $machine" >&2

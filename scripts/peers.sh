@@ -6,15 +6,19 @@
 #   scripts/peers.sh --scenario rooms --rate 40000 --sweep
 #   scripts/peers.sh --scenario fanout-1000 --rate 1000 --seconds 5 --rounds 3
 # --rounds N repeats the whole sequence N times, so each server's runs are interleaved with the
-# others' and the comparison is not skewed by the machine's noise drifting over time.
+# others' and the comparison is not skewed by the machine's noise drifting over time. --svg FILE
+# draws every server's steps in one chart (a path relative to the repository; with --rounds, the
+# last round's).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/load-limits.sh
 source scripts/free-port.sh
-rounds=1 args=()
+rounds=1 args=() svg= scenario=fanout-100 command="scripts/peers.sh $*"
 while [ $# -gt 0 ]; do
     case "$1" in
         --rounds) rounds=$2; shift 2 ;;
+        --svg) svg=$2; shift 2 ;;
+        --scenario) scenario=$2; args+=("$1" "$2"); shift 2 ;;
         *) args+=("$1"); shift ;;
     esac
 done
@@ -52,10 +56,15 @@ for round in $(seq "$rounds"); do
         start "$peer"
         # A peer failing the pass rule is a finding; ActorChat failing it fails the script (CI runs it).
         protocol=$peer; [ "$peer" = floor ] && protocol=redis
-        "$work/loadgen" --protocol "$protocol" --label "$peer" --port "$port" --server-pid "$server" "${args[@]}" |
+        [ "$peer" = "${peers[0]}" ] && : >"$work/rows"
+        "$work/loadgen" --protocol "$protocol" --label "$peer" --port "$port" --server-pid "$server" "${args[@]}" | tee -a "$work/rows" |
             { [ "$round$peer" = "1actorchat" ] && cat || tail -n +2; } || { [ "$peer" != actorchat ] || failed=1; }
         kill "$server"; wait "$server" 2>/dev/null || true
         server=
     done
 done
+if [ -n "$svg" ]; then
+    .build/release/actor-chat-cli chart --rows "$work/rows" --svg "$svg" --scenario "$scenario" \
+        --caption "$command; $(nproc) cores, $(uname -m), $(date -u +%Y-%m-%dT%H:%MZ)"
+fi
 exit "$failed"

@@ -28,6 +28,14 @@ package enum BenchCommandLine {
                 .init("svg", value: "file", help: "Also draw the steps as an SVG chart (throughput and latency against the offered load)."),
                 .init("caption", value: "text", help: "The chart's caption (scripts/loadtest.sh gives the command, the machine and the date)."),
             ] + generatorOptions), run: loadTest),
+        Subcommand(name: "chart", synopsis: "chart", summary: "Draw the C generator's rows as an SVG chart (see scripts/peers.sh --svg)", arguments: CommandLineArguments(
+            command: "actor-chat-cli chart", abstract: "Draw the rows scripts/peers.sh prints (one line per server) as an SVG chart.",
+            options: [
+                .init("rows", value: "file", help: "The generator's output (its table rows)."),
+                .init("svg", value: "file", help: "Where to write the chart."),
+                .init("scenario", value: "name", help: "The scenario the rows are for (its room size turns messages into deliveries)."),
+                .init("caption", value: "text", help: "The caption: the command, the machine and the date."),
+            ]), run: chart),
         Subcommand(name: "bench", synopsis: "bench", summary: "A load-test worker (started by loadtest)", arguments: CommandLineArguments(
             command: "actor-chat-cli bench", abstract: "A load-test worker: simulates clients, driven by commands on stdin (used by loadtest).",
             options: [
@@ -63,6 +71,18 @@ package enum BenchCommandLine {
         }
         scenario.runID = parsed.value("run-id") ?? "bench\(String(UInt32.random(in: 0...UInt32.max), radix: 36))"
         return scenario
+    }
+
+    private static func chart(_ parsed: CommandLineArguments.Parsed, _ context: Context) async throws -> Int32 {
+        guard let rows = parsed.value("rows"), let path = parsed.value("svg") else { throw UsageError("chart needs --rows and --svg") }
+        let scenario = try scenario(parsed)
+        let series = SweepChart.series(fromPeerRows: try String(contentsOfFile: rows, encoding: .utf8), deliveriesPerMessage: scenario.deliveriesPerMessage)
+        guard !series.isEmpty else { throw UsageError("no rows of the generator's table in \(rows)") }
+        let chart = SweepChart(
+            title: "\(scenario.name): \(scenario.clients) clients in \(scenario.rooms) room(s) of \(scenario.roomSize), one C generator",
+            caption: parsed.value("caption") ?? "scripts/peers.sh --scenario \(scenario.name)", series: series)
+        try chart.svg().write(toFile: path, atomically: true, encoding: .utf8)
+        return 0
     }
 
     private static func benchWorker(_ parsed: CommandLineArguments.Parsed, _ context: Context) async throws -> Int32 {

@@ -113,11 +113,16 @@ package struct SweepChart {
             if let capacity = line.capacity, line.points.indices.contains(capacity) {
                 let point = line.points[capacity]
                 svg += "<circle class=\"capacity\" cx=\"\(Self.format(x(point.offered)))\" cy=\"\(Self.format(yThroughput(point.achieved)))\" r=\"6\" fill=\"none\" stroke=\"\(color)\" stroke-width=\"2\"/>\n"
-                svg += "<text x=\"\(Self.format(x(point.offered) + 9))\" y=\"\(Self.format(yThroughput(point.achieved) + 4))\" fill=\"\(color)\">capacity \(LoadTable.count(point.achieved))</text>\n"
+                // Below and to the right of the point, one line lower per server, so labels of
+                // servers with the same capacity do not overprint.
+                let labelY = yThroughput(point.achieved) + 18 + Double(index) * 14
+                svg += "<text x=\"\(Self.format(x(point.offered) + 9))\" y=\"\(Self.format(labelY))\" fill=\"\(color)\">\(Self.escape(line.name)): capacity \(LoadTable.count(point.achieved))</text>\n"
             }
-            let legendY = 24.0 + Double(index) * 16
-            svg += "<line x1=\"\(Self.width - 210)\" y1=\"\(legendY - 4)\" x2=\"\(Self.width - 186)\" y2=\"\(legendY - 4)\" stroke=\"\(color)\" stroke-width=\"2\"/>\n"
-            svg += "<text x=\"\(Self.width - 180)\" y=\"\(legendY)\">\(Self.escape(line.name))</text>\n"
+            // The legend, in the throughput panel's top left, which the lines rising from the
+            // bottom left leave empty.
+            let legendY = Self.throughputPanel.top + 18 + Double(index) * 16
+            svg += "<line x1=\"\(Self.left + 12)\" y1=\"\(legendY - 4)\" x2=\"\(Self.left + 36)\" y2=\"\(legendY - 4)\" stroke=\"\(color)\" stroke-width=\"2\"/>\n"
+            svg += "<text x=\"\(Self.left + 42)\" y=\"\(legendY)\">\(Self.escape(line.name))</text>\n"
         }
         svg += "<text x=\"\(Self.width - Self.right)\" y=\"\(Self.latencyPanel.top - 8)\" text-anchor=\"end\" fill=\"#666\">solid p99, dashed p50</text>\n"
         svg += "<text x=\"\(Self.format((Self.left + Self.width - Self.right) / 2))\" y=\"\(Self.latencyPanel.bottom + 34)\" text-anchor=\"middle\">deliveries/s offered</text>\n"
@@ -154,5 +159,29 @@ package struct SweepChart {
     private static func escape(_ text: String) -> String {
         text.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;")
             .replacingOccurrences(of: ">", with: "&gt;").replacingOccurrences(of: "\"", with: "&quot;")
+    }
+}
+
+extension SweepChart {
+    /// The series in the rows `scripts/peers.sh` prints (the C generator's table: server, offered
+    /// msgs/s, expected/s, achieved/s, ratio, p50, p90, p99, p99.9, max, errors, disc, …), one
+    /// series per server in order of first appearance. `deliveriesPerMessage` turns the offered
+    /// messages into offered deliveries; a step counts as sustained by the load test's rule.
+    package static func series(fromPeerRows text: String, deliveriesPerMessage: Int) -> [Series] {
+        var order: [String] = []
+        var byServer: [String: Series] = [:]
+        for line in text.split(separator: "\n") {
+            let fields = line.split(separator: " ").map(String.init)
+            guard fields.count >= 12, let offered = Double(fields[1]), let achieved = Double(fields[3]), let ratio = Double(fields[4]),
+                let p50 = Double(fields[5]), let p99 = Double(fields[7]), let errors = Int(fields[10]), let disconnects = Int(fields[11])
+            else { continue }
+            let server = fields[0]
+            if byServer[server] == nil { order.append(server) }
+            var series = byServer[server] ?? Series(name: server, points: [], capacity: nil)
+            series.points.append(Point(offered: offered * Double(deliveriesPerMessage), achieved: achieved, p50: p50, p99: p99))
+            if ratio >= 0.99, p99 <= 200, errors == 0, disconnects == 0 { series.capacity = series.points.count - 1 }
+            byServer[server] = series
+        }
+        return order.compactMap { byServer[$0] }
     }
 }

@@ -245,7 +245,7 @@ extension ChatCommandLine {
         for joined in await session.rooms { try? await session.leave(joined) }
         await session.quit()
         await events.value
-        return await session.replaced ? 1 : 0
+        return await session.ended ? 1 : 0
     }
 
     /// `input` until it ends or the session does (its account logged in elsewhere), and the task
@@ -260,7 +260,7 @@ extension ChatCommandLine {
         }
         let events = Task {
             await session.run()
-            if await session.replaced {
+            if await session.ended {
                 feed.yield(end)
                 feed.finish()
             }
@@ -303,6 +303,6 @@ extension ChatCommandLine {
         }
         await session.quit()
         await events.value
-        return await session.replaced ? 1 : 0
+        return await session.ended ? 1 : 0
     }
 }

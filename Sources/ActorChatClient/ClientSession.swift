@@ -37,8 +37,8 @@ package actor ClientSession {
     private var renderer: Renderer
     private var client: ChatClient?
     private var quitting = false
-    /// The account logged in elsewhere, which ended this session.
-    package private(set) var replaced = false
+    /// The session ended for good: its account logged in elsewhere, or logging in again was refused.
+    package private(set) var ended = false
     /// The newest seq seen per room (by name key): a rejoin resumes after it.
     private var lastSeq: [String: Int] = [:]
     /// The oldest seq shown per room: `/history` pages back from it.
@@ -72,7 +72,7 @@ package actor ClientSession {
                 if frame.errorCode == "session_replaced" {
                     // Reconnecting would replace the other connection in turn, back and forth.
                     output("* your account logged in on another connection; this client stops")
-                    replaced = true
+                    ended = true
                     quitting = true
                     self.client = nil
                     client.close()
@@ -207,7 +207,19 @@ package actor ClientSession {
             let tenths = delay.components.seconds * 10 + delay.components.attoseconds / 100_000_000_000_000_000
             status("* reconnecting to \(options.host):\(options.port): try \(tries) in \(tenths / 10).\(tenths % 10) s…")
             try? await Task.sleep(for: delay)
-            guard !quitting, let client = try? await connect() else { continue }
+            guard !quitting else { continue }
+            let client: ChatClient
+            do {
+                client = try await connect()
+            } catch ClientError.server(code: "auth_failed", let message) {
+                // Retrying would only count failures against the account and lock its owner out.
+                output("* could not log in again (\(message)); this client stops")
+                ended = true
+                quitting = true
+                return
+            } catch {
+                continue
+            }
             self.client = client
             let wanted = rooms
             rooms = []

@@ -125,13 +125,16 @@ package final class TerminalPrompt: Sendable {
                     if let secret = state.secret {
                         switch action {
                         case .submit(let line)?:
-                            secret.waiter.resume(returning: line)
+                            // Enter alone gives up rather than sending an empty password.
+                            secret.waiter.resume(returning: line.isEmpty ? nil : line)
                         case .endOfInput?, .interrupt?:
                             secret.waiter.resume(returning: nil)
                         default:
                             if action != nil { Self.write(erase + state.draw()) }
                             return nil
                         }
+                        // Nothing of a secret stays in the input, to be shown or sent later.
+                        state.editor.replace(with: "")
                         state.secret = nil
                         Self.write(erase + state.draw())
                         return nil
@@ -150,6 +153,11 @@ package final class TerminalPrompt: Sendable {
                     continuation.yield(action)
                     if action == .endOfInput || action == .interrupt { break }
                 }
+            }
+            // Input ended: a secret still being asked for will not come.
+            state.withLock { state in
+                state.secret?.waiter.resume(returning: nil)
+                state.secret = nil
             }
             continuation.finish()
         }.start()

@@ -3,8 +3,8 @@ public enum StoreOperation: Sendable {
     /// `firstSeq - 1` is where the room's seqs continue (see `ChatStore.retiredSeq`). `ownerKey`:
     /// the account that owns the room, nil when a guest or the operator made it.
     case createRoom(id: Int64, name: String, key: String, limit: Int, ownerKey: String?, isPrivate: Bool, createdAt: Int, firstSeq: Int)
-    /// A room's new limit and privacy.
-    case updateRoom(id: Int64, limit: Int, isPrivate: Bool)
+    /// A room's new limit, privacy, or both (nil: as it is).
+    case updateRoom(id: Int64, limit: Int?, isPrivate: Bool?)
     /// Deletes the room and its history; remembers its last seq under its name.
     case deleteRoom(id: Int64, key: String)
     /// Stores a message; the store gives it the room's next seq.

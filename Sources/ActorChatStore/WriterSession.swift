@@ -59,7 +59,8 @@ final class WriterSession {
             deleteBan = try SQLiteStatement("DELETE FROM room_bans WHERE room_id = ? AND name_key = ?", in: database)
             deleteRoomOps = try SQLiteStatement("DELETE FROM room_ops WHERE room_id = ?", in: database)
             deleteRoomBans = try SQLiteStatement("DELETE FROM room_bans WHERE room_id = ?", in: database)
-            updateRoom = try SQLiteStatement("UPDATE rooms SET max_members = ?, private = ? WHERE id = ?", in: database)
+            updateRoom = try SQLiteStatement(
+                "UPDATE rooms SET max_members = coalesce(?, max_members), private = coalesce(?, private) WHERE id = ?", in: database)
             insertInvite = try SQLiteStatement("INSERT OR IGNORE INTO room_invites (room_id, name_key) VALUES (?, ?)", in: database)
             deleteInvite = try SQLiteStatement("DELETE FROM room_invites WHERE room_id = ? AND name_key = ?", in: database)
             deleteRoomInvites = try SQLiteStatement("DELETE FROM room_invites WHERE room_id = ?", in: database)
@@ -137,7 +138,7 @@ final class WriterSession {
             try (on ? insertInvite : deleteInvite).run([.integer(roomID), .text(key)])
         case .updateRoom(let id, let limit, let isPrivate):
             guard next.lastSeq[id] != nil else { return .roomGone }
-            try updateRoom.run([.integer(Int64(limit)), .integer(isPrivate ? 1 : 0), .integer(id)])
+            try updateRoom.run([limit.map { .integer(Int64($0)) } ?? .null, isPrivate.map { .integer($0 ? 1 : 0) } ?? .null, .integer(id)])
         }
         return .stored(seq: nil)
     }

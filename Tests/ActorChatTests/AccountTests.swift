@@ -194,11 +194,15 @@ import Testing
         await expectError("invalid_params") { try await guest.request("register", ["name": "someone", "password": .string(Self.password)]) }
         let registered = try await guest.request("register", ["password": .string(Self.password)])
         #expect(registered["name"] == "ivan")
+        // From then on it is the account: what it creates is the account's, past this login.
+        try await guest.request("create_room", ["room": "ivans", "limit": .number("3")])
         await expectError("name_registered") { try await guest.request("register", ["password": .string(Self.password)]) }
         // Someone else's connected name cannot be registered from another connection.
         let other = try await server.client()
         _ = try await server.client("judy")
         await expectError("name_taken") { try await other.request("register", ["name": "judy", "password": .string(Self.password)]) }
+        let (again, _) = try await login(server, "ivan")
+        #expect(try await again.request("close_room", ["room": "ivans"]).event == "room_closed")
         await server.stop()
     }
 
@@ -208,7 +212,10 @@ import Testing
             configuration.accounts.adminKeys = ["kim"]
         }
         await expectError("auth_failed") { _ = try await server.client("guest") }
-        try await register(server, "Kim")
+        // An --admin name is not for the first stranger to register it.
+        await expectError("forbidden") { try await register(server, "Kim") }
+        let registrar = try await server.client()
+        try await registrar.request("register", ["name": "Kim", "password": .string(Self.password), "token": "sesame"])
         try await register(server, "lee")
         let (_, kim) = try await login(server, "kim")
         #expect(kim["user"]?.object?["admin"] == .bool(true))

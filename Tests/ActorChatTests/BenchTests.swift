@@ -279,9 +279,26 @@ import Testing
             #expect(svg.components(separatedBy: "class=\"\(kind)\"").count - 1 == 2, "one \(kind) line per server")
         }
         #expect(svg.components(separatedBy: "class=\"capacity\"").count - 1 == 1)
-        #expect(svg.contains("capacity 200.0k"))
+        #expect(svg.contains("ActorChat: capacity 200.0k"))
         #expect(svg.contains("&lt;store &amp; co&gt;"))
         #expect(svg.contains(">200 ms<"), "the sweep's latency limit is drawn")
+    }
+}
+
+extension SweepChartTests {
+    /// The C generator's rows, as scripts/peers.sh prints them, become one series per server.
+    @Test func thePeersRowsBecomeOneSeriesPerServer() {
+        let rows = """
+            server      offered/s   expected/s   achieved/s  ratio   p50ms   p90ms   p99ms  p99.9ms    maxms errors  disc srvCPU   srvMB  genCPU
+            actorchat       40000       360000       360000  1.000    1.23    1.73    2.08     3.62     3.86      0     0   2.1    30.0    1.2
+            actorchat       50000       450000       440000  0.978    9.00   40.00  300.00   400.00   420.00      0     0   2.6    31.0    1.3
+            floor           40000       360000       360000  1.000    0.50    0.90    1.10     2.00     2.50      0     0   0.9    10.0    1.2
+            """
+        let series = SweepChart.series(fromPeerRows: rows, deliveriesPerMessage: 9)
+        #expect(series.map(\.name) == ["actorchat", "floor"])
+        #expect(series[0].points.map(\.offered) == [360_000, 450_000])
+        #expect(series[0].capacity == 0, "the second step missed the ratio and the p99")
+        #expect(series[1].capacity == 0)
     }
 }
 

@@ -322,10 +322,10 @@ final class CapturedOutput: Sendable {
         try await second.start()
         let secondEvents = Task { await second.run() }
         await firstEvents.value
-        #expect(await first.replaced)
+        #expect(await first.ended)
         #expect(firstOutput.text.contains("this client stops"))
         try await second.join("lobby")
-        #expect(await !second.replaced, "the newer login keeps the name")
+        #expect(await !second.ended, "the newer login keeps the name")
         await second.quit()
         await secondEvents.value
         await server.stop()

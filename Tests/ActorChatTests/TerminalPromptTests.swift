@@ -110,6 +110,14 @@ struct TerminalPromptTests {
         try await server.client().request("register", ["name": "alice", "password": "the first password"])
         let pane = try await startClient(port: server.port, columns: 80, password: "the first password")
         defer { pane.close() }
+        // Given up with Ctrl-C, a half-typed secret leaves nothing behind in the input.
+        try pane.type("/passwd")
+        try pane.press("Enter")
+        try await pane.waitForScreen("the first label") { $0.contains { $0.hasPrefix("old password:") } }
+        try pane.type("half typed")
+        try pane.press("C-c")
+        let cleared = try await pane.waitForScreen("the chat's prompt back") { $0.last { !$0.isEmpty } == Self.emptyPrompt }
+        #expect(!cleared.contains { $0.contains("half typed") })
         try pane.type("/passwd")
         try pane.press("Enter")
         for (label, secret) in [("old password: ", "the first password"), ("new password: ", "second secret"), ("the new one again: ", "second secret")] {

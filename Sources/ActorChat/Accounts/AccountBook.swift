@@ -28,6 +28,8 @@ public actor AccountBook {
     private var sessions: [String: Session] = [:]
     /// Names being hashed and stored: a second registration meanwhile is refused at once.
     private var registering: Set<String> = []
+    /// Per account, how many times all its sessions were revoked: a session stored meanwhile is dropped.
+    private var revocations: [String: Int] = [:]
     private var throttle: LoginThrottle
 
     init(settings: AccountSettings, rooms: RoomManager, executor: SessionExecutor, hasher: PasswordHasher = PasswordHasher()) {
@@ -48,8 +50,10 @@ public actor AccountBook {
         for session in storedSessions { sessions[session.digest] = Session(key: session.key, expiresAt: session.expiresAt) }
     }
 
+    /// Registered, or being registered: a guest may not take a name whose registration is under way.
     func isRegistered(_ name: String) -> Bool {
-        accounts[Names.key(name)] != nil
+        let key = Names.key(name)
+        return accounts[key] != nil || registering.contains(key)
     }
 
     /// Registers `name` with `password` and returns the name as registered, once it is durable.
@@ -73,8 +77,10 @@ public actor AccountBook {
         guard password.utf8.count <= AccountSettings.passwordBytes.upperBound else { throw .invalidParams("a password is at most 1024 bytes") }
         let key = Names.key(name)
         if let wait = throttle.loginWait(name: key, address: address, now: monotonicNanos()) { throw .rateLimited(retryAfterMilliseconds: wait) }
-        let matches = await hasher.verify(password, against: accounts[key]?.password)
-        guard matches, let account = accounts[key] else {
+        let verified = accounts[key]?.password
+        let matches = await hasher.verify(password, against: verified)
+        // The password may have changed while this one was being hashed: it must still be the one checked.
+        guard matches, let account = accounts[key], account.password == verified else {
             throttle.recordFailure(name: key, address: address, now: monotonicNanos())
             throw .authFailed("wrong name or password")
         }
@@ -100,23 +106,31 @@ public actor AccountBook {
         let token = SessionToken.make()
         let digest = SessionToken.digest(token)
         let expiresAt = RoomManager.now() + Int(settings.sessionDays * 86_400_000)
+        let epoch = revocations[key, default: 0]
         try await rooms.persist(.addSession(digest: digest, key: key, expiresAt: expiresAt))
+        // Every session of the account was revoked while this one was being stored: it goes too.
+        guard revocations[key, default: 0] == epoch else {
+            try await rooms.persist(.removeSession(digest: digest))
+            throw .authFailed("the account's sessions were revoked meanwhile; log in again")
+        }
         sessions[digest] = Session(key: key, expiresAt: expiresAt)
         return token
     }
 
-    /// Revokes one session. It stops working at once, before the store has it.
+    /// Revokes one session: durably first, so a failed write leaves it as it was (and says so).
     func closeSession(_ token: String) async throws(ChatError) {
         let digest = SessionToken.digest(token)
-        guard sessions.removeValue(forKey: digest) != nil else { return }
+        guard sessions[digest] != nil else { return }
         try await rooms.persist(.removeSession(digest: digest))
+        sessions[digest] = nil
     }
 
-    /// Revokes the account's sessions but `keeping` (nil: all of them).
+    /// Revokes the account's sessions but `keeping` (nil: all of them), durably first.
     func closeSessions(key: String, keeping token: String?) async throws(ChatError) {
         let kept = token.map(SessionToken.digest)
-        sessions = sessions.filter { $0.value.key != key || $0.key == kept }
+        revocations[key, default: 0] += 1
         try await rooms.persist(.removeSessions(key: key, keeping: kept))
+        sessions = sessions.filter { $0.value.key != key || $0.key == kept }
     }
 
     /// Changes the password when `old` is right, and revokes every session but `keeping`.

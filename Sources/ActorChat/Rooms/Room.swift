@@ -81,6 +81,12 @@ struct Room {
         memberIDs.insert(member.userID)
     }
 
+    /// A member who was a guest registered its name.
+    mutating func markAccount(_ userID: Int) {
+        guard let index = members.firstIndex(where: { $0.userID == userID }) else { return }
+        members[index].account = true
+    }
+
     mutating func remove(_ userID: Int) {
         guard memberIDs.remove(userID) != nil, let index = members.firstIndex(where: { $0.userID == userID }) else { return }
         audience.remove(members.remove(at: index).connection)

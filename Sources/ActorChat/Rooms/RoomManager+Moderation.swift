@@ -17,7 +17,8 @@ extension RoomManager {
     func standing(of user: User, in room: Room) -> Standing {
         if user.info.admin { return .admin }
         if room.isOwned(byKey: user.key, userID: user.info.id, account: user.account) { return .owner }
-        return room.ops.contains(user.key) ? .op : .member
+        // A moderator is an account: a guest holding the name has no part of it.
+        return user.account && room.ops.contains(user.key) ? .op : .member
     }
 
     func authorize(_ user: User, in room: Room, atLeast needed: Standing) throws(ChatError) {

@@ -92,11 +92,11 @@ extension RoomManager {
         if let limit, !(1...limits.maxRoomLimit).contains(limit) {
             throw .invalidLimit("a room's limit is a whole number from 1 to \(limits.maxRoomLimit)")
         }
-        let newLimit = limit ?? room.limit, nowPrivate = isPrivate ?? room.isPrivate
-        try await persist(.updateRoom(id: room.storeID, limit: newLimit, isPrivate: nowPrivate))
+        try await persist(.updateRoom(id: room.storeID, limit: limit, isPrivate: isPrivate))
+        // Only what this request names changes: a concurrent change of the other stays.
         guard var current = rooms[key], current.storeID == room.storeID else { throw .roomNotFound(name) }
-        current.limit = newLimit
-        current.isPrivate = nowPrivate
+        current.limit = limit ?? current.limit
+        current.isPrivate = isPrivate ?? current.isPrivate
         rooms[key] = current
         publish(current)
         let event = ServerEvent.roomUpdated(current.info)

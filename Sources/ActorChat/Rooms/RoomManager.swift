@@ -105,6 +105,14 @@ public actor RoomManager {
         return info
     }
 
+    /// A guest registered the name it holds: from now on it is that account, in its rooms too.
+    func becameAccount(userID: Int) {
+        guard var user = users[userID] else { return }
+        user.account = true
+        users[userID] = user
+        for key in user.roomKeys { rooms[key]?.markAccount(userID) }
+    }
+
     /// Whether a connection is logged in under `name` (ignoring ASCII case).
     func isLoggedIn(_ name: String) -> Bool {
         userIDsByKey[Names.key(name)] != nil
@@ -169,7 +177,7 @@ public actor RoomManager {
         var user = try user(userID)
         var (key, room) = try visibleRoom(name, to: user)
         guard !room.contains(userID) else { throw .alreadyMember(room.name) }
-        guard !room.bans.contains(user.key) else { throw .banned(room: room.name) }
+        guard !room.bans.contains(user.key) || standing(of: user, in: room) >= .owner else { throw .banned(room: room.name) }
         // An invitee, the owner and admins get past a full room.
         let overLimit = room.isInvited(key: user.key, userID: userID, account: user.account) || standing(of: user, in: room) >= .owner
         guard !room.isFull || overLimit else { throw .roomFull(room: room.name, limit: room.limit) }

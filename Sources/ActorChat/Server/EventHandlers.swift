@@ -19,9 +19,17 @@ extension Dispatcher {
             context.services.log.log(.info, "login \(user.name)\(account != nil ? " (account)" : "")\(admin ? " (admin)" : "") #\(context.connection.id)")
         }
 
-        dispatcher.on("register", params: ["name?", "password"], access: .anyone) { request, context throws(ChatError) in
+        dispatcher.on("register", params: ["name?", "password", "token?"], access: .anyone) { request, context throws(ChatError) in
             let password = try request.params.requiredString("password")
             let given = try request.params.optionalString("name")
+            // A name `--admin` makes an admin is registered with admin rights, or the first
+            // stranger to register it would be one.
+            if context.services.accounts.settings.adminKeys.contains(Names.key(given ?? context.user?.name ?? "")) {
+                let admin = try isAdmin(token: try request.params.optionalString("token"), configuration: context.services.configuration)
+                guard admin || context.user?.admin == true else {
+                    throw .forbidden("'\(given ?? context.user?.name ?? "")' is an --admin name: register it with the admin token")
+                }
+            }
             let name: String
             if let user = context.user {
                 // A guest may register the name it is using; nobody else's.
@@ -36,7 +44,10 @@ extension Dispatcher {
                 name = given
             }
             let registered = try await context.services.accounts.register(name: name, password: password, address: context.connection.peer.host)
-            if context.user != nil { context.account = Names.key(registered) }
+            if let user = context.user {
+                context.account = Names.key(registered)
+                await context.services.rooms.becameAccount(userID: user.id)
+            }
             context.reply(.registered(name: registered), to: request)
             context.services.log.log(.info, "register \(registered) #\(context.connection.id)")
         }

@@ -40,6 +40,12 @@ extension ProtocolModel {
     mutating func register(_ params: JSONObject, me: User?, from connection: Int, id: JSONValue?, into outcome: inout Outcome) throws(Failure) {
         let password = try string("password", in: params)
         let given = try optionalString("name", in: params)
+        // An --admin name is registered with admin rights only.
+        if limits.adminAccounts.contains(Self.key(given ?? me?.name ?? "")) {
+            let token = try optionalString("token", in: params)
+            if let token, token != limits.adminToken { throw Failure("forbidden") }
+            guard token != nil || me?.admin == true else { throw Failure("forbidden") }
+        }
         let name: String
         if let me {
             guard accountOf[connection] == nil else { throw Failure("name_registered") }
