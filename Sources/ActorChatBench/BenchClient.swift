@@ -17,12 +17,15 @@ final class BenchClient: Sendable {
     private let link = Mutex<(connection: Connection?, joined: Bool)>((nil, false))
     /// Called when the connection is lost; nil: the client stays down.
     private let lost: (@Sendable (BenchClient) -> Void)?
+    /// Sends its join as soon as its `welcome` arrives (a client arriving on its own).
+    private let joinOnWelcome: Bool
 
-    init(index: Int, room: String, tally: BenchTally, lost: (@Sendable (BenchClient) -> Void)? = nil) {
+    init(index: Int, room: String, tally: BenchTally, lost: (@Sendable (BenchClient) -> Void)? = nil, joinOnWelcome: Bool = false) {
         self.index = index
         self.room = room
         worker = tally
         self.lost = lost
+        self.joinOnWelcome = joinOnWelcome
     }
 
     func attach(_ connection: Connection) {
@@ -69,6 +72,9 @@ final class BenchClient: Sendable {
             worker.add(tally, latencies: scratch.latencies)
         }
         if tally.counts.joined > 0 { link.withLock { $0.joined = true } }
+        if joinOnWelcome, tally.counts.welcomed > 0 {
+            attached?.send(ClientRequest(event: "join", params: ["room": .string(room)]).encoded())
+        }
         if tally.pings > 0 { attached?.send(ClientRequest(event: "ping").encoded()) }
     }
 

@@ -24,6 +24,9 @@ package final class BenchWorker: Sendable {
     /// Whether a client whose connection is lost connects again and resumes its room with `since`
     /// (until the worker stops, which ends every connection).
     private let reconnects: Bool
+    /// Clients arrive as real ones do: one connect at a time, each joining when its own `welcome`
+    /// comes back, instead of every login first and every join in one burst.
+    private let trickle: Bool
     private let stopping = Atomic(false)
     private let limits: ConnectionLimits = {
         var limits = ConnectionLimits()
@@ -33,12 +36,13 @@ package final class BenchWorker: Sendable {
 
     package init(
         scenario: BenchScenario, indices: Range<Int>, host: String, port: Int, messageBytes: Int = 100, pipeline: Int = 1,
-        reconnects: Bool = false
+        reconnects: Bool = false, trickle: Bool = false
     ) throws {
         self.scenario = scenario
         self.indices = indices
         self.pipeline = max(1, pipeline)
         self.reconnects = reconnects
+        self.trickle = trickle
         address = try SocketAddress.resolve(host: host, port: port)[0]
         sources = try Self.sourceAddresses(for: address)
         loop = try EventLoop(name: "bench-io")
@@ -48,9 +52,11 @@ package final class BenchWorker: Sendable {
     /// Connects every client, logs it in and joins its room; returns once the server confirmed all joins.
     /// Joins go out only once every client is logged in, all at once: the server then batches each
     /// room's `user_joined` notices into few writes per member instead of one write per join.
+    /// With `trickle`, one client connects at a time and each joins on its own `welcome`.
     package func connectAll(concurrency: Int = 256) async throws {
         let lost: (@Sendable (BenchClient) -> Void)? = reconnects ? { @Sendable [weak self] client in self?.reconnect(client) } : nil
-        let created = indices.map { BenchClient(index: $0, room: scenario.room(of: $0), tally: tally, lost: lost) }
+        let created = indices.map { BenchClient(index: $0, room: scenario.room(of: $0), tally: tally, lost: lost, joinOnWelcome: trickle) }
+        let concurrency = trickle ? 1 : concurrency
         clients.withLock { $0 = created }
         try await withThrowingTaskGroup(of: Void.self) { group in
             var next = created.makeIterator()
@@ -70,8 +76,10 @@ package final class BenchWorker: Sendable {
         await tally.wait(for: .welcomed, count: created.count)
         let welcomed = tally.totals.withLock { $0.counts.welcomed }
         guard welcomed == created.count else { throw BenchError.loginsRefused(welcomed: welcomed, of: created.count, errors: errorCodes) }
-        for client in created {
-            client.attached?.send(ClientRequest(event: "join", params: ["room": .string(client.room)]).encoded())
+        if !trickle {
+            for client in created {
+                client.attached?.send(ClientRequest(event: "join", params: ["room": .string(client.room)]).encoded())
+            }
         }
         await tally.wait(for: .joined, count: created.count)
         let joined = tally.totals.withLock { $0.counts.joined }

@@ -29,6 +29,8 @@ package struct LoadTest: Sendable {
         package var adminToken: String?
         /// Time a 50-message `history` every 10 ms during each step (needs `adminToken`).
         package var historyProbe = false
+        /// Clients connect one at a time and each joins on its own `welcome`.
+        package var trickle = false
         /// Password logins per second during each step, each on a new connection (nil: none).
         package var loginStorm: Double?
         /// Where to draw the steps as an SVG chart, and the chart's caption (the command, the
@@ -101,7 +103,7 @@ package struct LoadTest: Sendable {
                 "bench", "--scenario", scenario.name, "--clients", String(scenario.clients), "--first", String(first), "--count", String(count),
                 "--host", options.host, "--port", String(options.port), "--message-bytes", String(options.messageBytes),
                 "--pipeline", String(options.pipeline), "--run-id", scenario.runID,
-            ] + (options.restartServer ? ["--reconnect"] : [])))
+            ] + (options.restartServer ? ["--reconnect"] : []) + (options.trickle ? ["--trickle"] : [])))
         }
         for worker in workers { _ = try await worker.nextObject() }
         let connectSeconds = (ContinuousClock.now - started).seconds

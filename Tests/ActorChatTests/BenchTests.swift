@@ -75,7 +75,7 @@ import Testing
 
 @Suite struct BenchWorkerTests {
     /// A server with the fanout scenario's room (at `roomLimit`) and a worker for its first `clients` clients.
-    private static func fanout(clients: Int, roomLimit: Int, pipeline: Int = 1) async throws -> (TestServer, BenchWorker) {
+    private static func fanout(clients: Int, roomLimit: Int, pipeline: Int = 1, trickle: Bool = false) async throws -> (TestServer, BenchWorker) {
         let server = try await TestServer.start {
             $0.unlimitedRate()
             $0.maxConnectionsPerAddress = 1000
@@ -84,11 +84,14 @@ import Testing
         scenario.runID = "t"
         let setup = try await server.client("setup")
         try await setup.request("create_room", ["room": "t-0", "limit": .number(String(roomLimit))])
-        return (server, try BenchWorker(scenario: scenario, indices: 0..<clients, host: "127.0.0.1", port: server.port, pipeline: pipeline))
+        return (server, try BenchWorker(scenario: scenario, indices: 0..<clients, host: "127.0.0.1", port: server.port, pipeline: pipeline, trickle: trickle))
     }
 
-    @Test func aSmallFanoutDeliversAndCountsExactly() async throws {
-        let (server, worker) = try await Self.fanout(clients: 100, roomLimit: 100)
+    /// Clients arriving in a burst (all logins, then all joins) or one at a time (each joining on
+    /// its own welcome) end up the same: all in, every message to everyone.
+    @Test(arguments: [false, true])
+    func aSmallFanoutDeliversAndCountsExactly(trickle: Bool) async throws {
+        let (server, worker) = try await Self.fanout(clients: 100, roomLimit: 100, trickle: trickle)
         try await worker.connectAll()
         let figures = await worker.run(rate: 400, seconds: 0.5)
         #expect(figures.sent == 200)
