@@ -6,16 +6,6 @@ import Testing
 
 /// Owners, moderators and bans against a real server in this process.
 @Suite struct ModerationTests {
-    private static let password = "a long enough password"
-
-    /// Registers `name` and returns a connection logged in as that account.
-    private func account(_ server: TestServer, _ name: String) async throws -> ChatClient {
-        let client = try await server.client()
-        try await client.request("register", ["name": .string(name), "password": .string(Self.password)])
-        try await client.request("login", ["name": .string(name), "password": .string(Self.password)])
-        return client
-    }
-
     @Test func aGuestsRightsInItsRoomEndWithItsLogin() async throws {
         let server = try await TestServer.start()
         let gus = try await server.client("gus")
@@ -34,8 +24,8 @@ import Testing
 
     @Test func moderatorsKickAndBanButNotTheOwnerOrAnAdmin() async throws {
         let server = try await TestServer.start()
-        let olive = try await account(server, "olive")
-        let pete = try await account(server, "pete")
+        let olive = try await server.account("olive")
+        let pete = try await server.account("pete")
         try await olive.request("create_room", ["room": "club", "limit": .number("5")])
         try await olive.request("join", ["room": "club"])
         try await pete.request("join", ["room": "club"])

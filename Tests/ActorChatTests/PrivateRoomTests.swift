@@ -6,15 +6,6 @@ import Testing
 
 /// Private rooms, invites and room settings against a real server in this process.
 @Suite struct PrivateRoomTests {
-    private static let password = "a long enough password"
-
-    private func account(_ server: TestServer, _ name: String) async throws -> ChatClient {
-        let client = try await server.client()
-        try await client.request("register", ["name": .string(name), "password": .string(Self.password)])
-        try await client.request("login", ["name": .string(name), "password": .string(Self.password)])
-        return client
-    }
-
     private func roomNames(_ reply: ServerFrame) -> [String] {
         (reply["rooms"]?.array ?? []).compactMap { $0.object?["name"]?.string }
     }
@@ -27,7 +18,7 @@ import Testing
 
     @Test func aPrivateRoomDoesNotExistForThoseWhoMayNotSeeIt() async throws {
         let server = try await TestServer.start()
-        let pia = try await account(server, "pia")
+        let pia = try await server.account("pia")
         let gil = try await server.client("gil")
         let created = try await pia.request("create_room", ["room": "vault", "limit": .number("3"), "private": .bool(true)])
         #expect(created["room"]?.object?["private"] == .bool(true))
@@ -52,7 +43,7 @@ import Testing
 
     @Test func anInviteShowsTheRoomAndLetsPastItsLimit() async throws {
         let server = try await TestServer.start()
-        let pia = try await account(server, "pia")
+        let pia = try await server.account("pia")
         let gil = try await server.client("gil")
         try await pia.request("create_room", ["room": "vault", "limit": .number("1"), "private": .bool(true)])
         try await pia.request("join", ["room": "vault"])
@@ -73,7 +64,7 @@ import Testing
 
     @Test func settingsChangeAndEveryoneWhoCanSeeHears() async throws {
         let server = try await TestServer.start()
-        let pia = try await account(server, "pia")
+        let pia = try await server.account("pia")
         let gil = try await server.client("gil")
         try await pia.request("create_room", ["room": "vault", "limit": .number("2"), "private": .bool(true)])
         await expectError("room_not_found") { try await gil.request("set_room", ["room": "vault", "limit": .number("5")]) }

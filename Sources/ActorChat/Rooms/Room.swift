@@ -5,6 +5,8 @@ struct Room {
     struct Member {
         let userID: Int
         let name: String
+        /// The name's key, kept so listing roles hashes nothing per member.
+        let key: String
         let connection: Connection
         /// Logged in as an account (a guest never owns a room by name).
         var account = false
@@ -66,10 +68,11 @@ struct Room {
 
     /// The members who have a role, in join order: `owner` or `op`.
     var roles: [MemberRole] {
-        members.compactMap { member in
-            let key = Names.key(member.name)
-            if member.userID == guestCreatorID || (member.account && key == ownerKey) { return MemberRole(name: member.name, role: "owner") }
-            return ops.contains(key) ? MemberRole(name: member.name, role: "op") : nil
+        // Most rooms have nobody with a role: a join there does not walk the members.
+        guard ownerKey != nil || guestCreatorID != nil || !ops.isEmpty else { return [] }
+        return members.compactMap { member in
+            if member.userID == guestCreatorID || (member.account && member.key == ownerKey) { return MemberRole(name: member.name, role: "owner") }
+            return ops.contains(member.key) ? MemberRole(name: member.name, role: "op") : nil
         }
     }
 

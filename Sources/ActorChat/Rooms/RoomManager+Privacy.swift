@@ -28,7 +28,8 @@ extension RoomManager {
             privateRoomKeys.insert(Names.key(room.name))
         } else {
             directory.set(room.info)
-            privateRoomKeys.remove(Names.key(room.name))
+            // Joins and leaves come here: no key to hash unless some room is private.
+            if !privateRoomKeys.isEmpty { privateRoomKeys.remove(Names.key(room.name)) }
         }
     }
 

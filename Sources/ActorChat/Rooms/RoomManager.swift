@@ -185,7 +185,7 @@ public actor RoomManager {
             throw .limitExceeded("you are in \(limits.maxRoomsPerUser) rooms, the most one user may be in")
         }
         broadcast(.userJoined(room: room.name, user: user.info.name), to: room.audience)
-        room.add(Room.Member(userID: userID, name: user.info.name, connection: user.connection, account: user.account), overLimit: overLimit)
+        room.add(Room.Member(userID: userID, name: user.info.name, key: user.key, connection: user.connection, account: user.account), overLimit: overLimit)
         rooms[key] = room
         publish(room)
         user.roomKeys.insert(key)
@@ -344,7 +344,9 @@ public actor RoomManager {
     /// A private `room` is news only to those who may see it.
     func announce(_ event: ServerEvent, requester: User?, replyID: JSONValue?, except excluded: User? = nil, in room: Room? = nil) {
         let skipped = requester?.info.id ?? excluded?.info.id
-        let others = users.values.lazy.filter { user in user.info.id != skipped && (room.map { self.canSee(user, $0) } ?? true) }.map(\.connection)
+        // Only a private room's news is filtered: a public one goes to everyone without a check each.
+        let privateRoom = room.flatMap { $0.isPrivate ? $0 : nil }
+        let others = users.values.lazy.filter { user in user.info.id != skipped && (privateRoom.map { self.canSee(user, $0) } ?? true) }.map(\.connection)
         BroadcastGroup(others).send(event.encoded())
         requester?.connection.send(event.encoded(id: replyID))
     }

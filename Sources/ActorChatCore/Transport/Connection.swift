@@ -39,7 +39,7 @@ public final class Connection: Sendable {
     // read in its commands, cleared in `teardown`); a `LoopDriver` runs on its loop's one thread,
     // and a connection belongs to one loop for its whole life. So every access is on one thread,
     // which `io` asserts in debug builds.
-    nonisolated(unsafe) private var registeredIO: ConnectionIO?
+    nonisolated(unsafe) private var registeredIO: ConnectionIO?  // Safe: touched only on the loop's one thread (see above).
 
     struct State {
         var closing = false

@@ -33,6 +33,14 @@ struct TestServer {
         return client
     }
 
+    /// A connection that registered `name` and logged in as that account.
+    func account(_ name: String, password: String = "a long enough password") async throws -> ChatClient {
+        let client = try await client()
+        try await client.request("register", ["name": .string(name), "password": .string(password)])
+        try await client.request("login", ["name": .string(name), "password": .string(password)])
+        return client
+    }
+
     /// Logged-in clients that have all joined `room`, with every join notice consumed.
     func members(_ names: [String], in room: String) async throws -> [ChatClient] {
         var clients: [ChatClient] = []
