@@ -18,7 +18,10 @@ let package = Package(
         .target(name: "ActorChatStore", dependencies: ["CSQLite", "ActorChatCore"]),
         .systemLibrary(name: "CCrypt", pkgConfig: "libxcrypt", providers: [.apt(["libcrypt-dev"])]),
         .systemLibrary(name: "COpenSSL", pkgConfig: "openssl", providers: [.apt(["libssl-dev"])]),
-        .target(name: "ActorChat", dependencies: ["ActorChatCore", "ActorChatProtocol", "ActorChatStore", "CCrypt", "COpenSSL"]),
+        .target(
+            name: "ActorChatWeb", dependencies: ["ActorChatCore", "COpenSSL"],
+            resources: ["index.html", "style.css", "app.js", "connection.js", "commands.js"].map { .embedInCode("WebClient/\($0)") }),
+        .target(name: "ActorChat", dependencies: ["ActorChatCore", "ActorChatProtocol", "ActorChatStore", "ActorChatWeb", "CCrypt", "COpenSSL"]),
         .target(name: "ActorChatClient", dependencies: ["ActorChatCore", "ActorChatProtocol"]),
         .target(name: "ActorChatBench", dependencies: ["ActorChatCore", "ActorChatProtocol", "ActorChatClient"]),
         .executableTarget(
@@ -27,7 +30,7 @@ let package = Package(
             name: "ActorChatCLI", dependencies: ["ActorChatClient", "ActorChatBench", "ActorChatCore"], path: "Sources/actor-chat-cli"),
         .testTarget(
             name: "ActorChatTests",
-            dependencies: ["ActorChat", "ActorChatCore", "ActorChatProtocol", "ActorChatStore", "ActorChatClient", "ActorChatBench", "CSystem"]),
+            dependencies: ["ActorChat", "ActorChatCore", "ActorChatProtocol", "ActorChatStore", "ActorChatWeb", "ActorChatClient", "ActorChatBench", "CSystem"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -130,6 +130,10 @@ public final class ChatStore<Token: Sendable>: Sendable {
         writer.pageLimit.withLock { $0 = .some(pages) }
     }
 
+    public func commitHistogram() -> CommitHistogram {
+        writer.statistics.withLock { CommitHistogram(counts: $0.buckets, totalMicros: $0.totalMicros) }
+    }
+
     public func statistics() async -> StoreStatistics {
         let commits = writer.statistics.withLock { $0 }
         var figures = StoreStatistics()

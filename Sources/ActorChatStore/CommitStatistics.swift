@@ -7,11 +7,18 @@ struct CommitStatistics {
     private var recentMicros: [Int] = []
     private var next = 0
     private static let window = 4096
+    /// Commits by time: a count per upper bound of `StoreStatistics.commitBoundsMicros`, then the rest.
+    private(set) var buckets = [Int](repeating: 0, count: StoreStatistics.commitBoundsMicros.count + 1)
+    private(set) var totalMicros = 0
 
     mutating func record(batch size: Int, micros: Int) {
         commits += 1
         operations += size
         largestBatch = max(largestBatch, size)
+        totalMicros += micros
+        var bucket = 0
+        while bucket < StoreStatistics.commitBoundsMicros.count && micros > StoreStatistics.commitBoundsMicros[bucket] { bucket += 1 }
+        buckets[bucket] += 1
         if recentMicros.count < Self.window {
             recentMicros.append(micros)
         } else {

@@ -155,6 +155,11 @@ extension RoomManager {
     }
 
     /// The store's figures for `stats`; null without a store.
+    /// The store's commit times, when there is a store.
+    func commitHistogram() -> CommitHistogram? {
+        store?.commitHistogram()
+    }
+
     func storeFigures() async -> JSONValue {
         guard let store else { return .null }
         let figures = await store.statistics()

@@ -76,6 +76,7 @@ public actor ChatServer {
         }
         let log = services.log
         let loop = try EventLoop(name: "chat-io") { log.log(.error, "event loop: \($0)") }
+        services.attach(loop)
         let (accepted, continuation) = AsyncStream.makeStream(of: Connection.self)
         let listeners: [Listener]
         do {
@@ -137,6 +138,7 @@ public actor ChatServer {
             break
         case .running(let running):
             phase = .stopping(running)
+            services.beginShutdown()
             services.log.log(.info, "shutting down")
             running.listeners.forEach { $0.close() }
             running.loop.closeAll(notice: ServerEvent.serverShutdown.encoded(), reason: .serverShutdown)
@@ -159,6 +161,10 @@ public actor ChatServer {
         limits.idlePingSeconds = configuration.idlePingSeconds
         limits.idleCloseSeconds = configuration.idleTimeoutSeconds
         limits.idlePing = ServerEvent.ping.encoded()
+        limits.webSocketCloseCodes[.serverShutdown] = WebSocketFrame.CloseCode.goingAway
+        limits.webSocketCloseCodes[.frameTooLarge] = WebSocketFrame.CloseCode.messageTooBig
+        limits.webSocketCloseCodes[.rateLimited] = WebSocketFrame.CloseCode.policyViolation
+        limits.webSocketCloseCodes[.sessionReplaced] = WebSocketFrame.CloseCode.policyViolation
         limits.timeoutNotice = ServerEvent.error(.timeout("no request in time; the connection is closed")).encoded()
         let window = configuration.loginTimeoutSeconds
         let seconds = window == window.rounded() ? String(Int(window)) : String(window)

@@ -41,6 +41,9 @@ public enum ServerCommandLine {
             .init("login-failures-per-ip", value: "n", help: "Failed logins from one IP address within 10 minutes before it must wait (default 30)."),
             .init("register-burst", value: "n", help: "Registrations one IP address may make at once (default 5)."),
             .init("register-per-minute", value: "n", help: "Registrations per minute from one IP address after the burst (default 1)."),
+            .init("max-http-head-bytes", value: "bytes", help: "Longest HTTP request head, request line and headers (default 8192)."),
+            .init("allowed-origin", value: "url", help: "A web origin (scheme://host[:port]) whose pages may open a WebSocket, beside the server's own (repeatable).", repeatable: true),
+            .init("metrics-token", value: "token", help: "Lets requests with Authorization: Bearer TOKEN read /metrics from anywhere (default: loopback only)."),
             .init("log-level", value: "level", help: "debug, info, warn or error (default info)."),
         ])
 
@@ -90,6 +93,14 @@ public enum ServerCommandLine {
         configuration.accounts.failuresPerAddress = try parsed.integer("login-failures-per-ip", in: 1...1_000_000) ?? configuration.accounts.failuresPerAddress
         configuration.accounts.registerBurst = try parsed.integer("register-burst", in: 1...1_000_000) ?? configuration.accounts.registerBurst
         configuration.accounts.registerPerMinute = try parsed.seconds("register-per-minute", in: 0.001...1e9) ?? configuration.accounts.registerPerMinute
+        configuration.maxHTTPHeadBytes = try parsed.integer("max-http-head-bytes", in: 256...(1 << 20)) ?? configuration.maxHTTPHeadBytes
+        configuration.allowedOrigins = try (parsed.values["allowed-origin"] ?? []).map { origin throws(UsageError) in
+            guard let normalized = WebGateway.normalizedOrigin(origin) else {
+                throw UsageError("--allowed-origin '\(origin)': give an origin as scheme://host[:port], such as https://chat.example.org")
+            }
+            return normalized
+        }
+        configuration.metricsToken = parsed.value("metrics-token").flatMap { $0.isEmpty ? nil : $0 }
         if let label = parsed.value("log-level") {
             guard let level = LogLevel(label: label) else { throw UsageError("--log-level takes debug, info, warn or error, not '\(label)'") }
             configuration.logLevel = level

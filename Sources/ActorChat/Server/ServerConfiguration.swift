@@ -37,6 +37,13 @@ public struct ServerConfiguration: Sendable {
     public var dataDirectory: String? = "./actor-chat-data"
     public var sync = SyncMode.normal
     public var accounts = AccountSettings()
+    /// The largest HTTP request head read (request line and headers).
+    public var maxHTTPHeadBytes = 8192
+    /// Origins, beside the page's own, whose browser pages may open a WebSocket (`scheme://host[:port]`).
+    public var allowedOrigins: [String] = []
+    /// A request with `Authorization: Bearer` and this token may read `/metrics` from anywhere;
+    /// without one, only loopback may.
+    public var metricsToken: String?
 
     public init() {}
 }

@@ -10,8 +10,12 @@ public final class ServerServices: Sendable {
     /// The thread the sessions and the rooms share.
     public let executor: SessionExecutor
     public let log: ServerLog
+    let metrics = ServerMetrics()
     private let openConnections = Atomic<Int>(0)
     private let disconnects = Mutex<[DisconnectReason: Int]>([:])
+    private let shuttingDown = Atomic<Bool>(false)
+    /// The loop the server runs on, once it runs: its figures are in `/metrics`.
+    private let loop = Mutex<EventLoop?>(nil)
 
     init(configuration: ServerConfiguration, log: ServerLog) {
         self.configuration = configuration
@@ -29,6 +33,20 @@ public final class ServerServices: Sendable {
         openConnections.subtract(1, ordering: .relaxed)
         disconnects.withLock { $0[reason, default: 0] += 1 }
     }
+
+    /// True once shutdown has begun: `/healthz` answers 503.
+    var isShuttingDown: Bool { shuttingDown.load(ordering: .relaxed) }
+
+    func beginShutdown() {
+        shuttingDown.store(true, ordering: .relaxed)
+    }
+
+    func attach(_ loop: EventLoop) {
+        self.loop.withLock { $0 = loop }
+    }
+
+    var disconnectsByReason: [DisconnectReason: Int] { disconnects.withLock { $0 } }
+    var loopFigures: LoopFigures? { loop.withLock { $0?.figures } }
 
     func recordRejection() {
         disconnects.withLock { $0[.serverFull, default: 0] += 1 }

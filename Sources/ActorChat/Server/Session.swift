@@ -1,7 +1,7 @@
 import ActorChatCore
 import ActorChatProtocol
-/// One connection's life: frames lines from its inbound stream, dispatches each request in order,
-/// and on the way out leaves every room so the others hear `user_left` exactly once. An actor on
+/// One connection's life: frames requests from its inbound stream (JSON lines, or WebSocket
+/// messages after an HTTP upgrade), dispatches each request in order, and on the way out leaves every room so the others hear `user_left` exactly once. An actor on
 /// the `SessionExecutor` it shares with the `RoomManager`, so its awaits on the rooms do not switch threads.
 actor Session {
     let connection: Connection
@@ -21,21 +21,64 @@ actor Session {
     func run() async {
         let configuration = services.configuration
         var context = SessionContext(connection: connection, services: services)
-        // Until login, lines are short, few and due within the login timeout: a connection that
-        // never logs in costs little and not for long.
-        var framer = LineFramer(maxLineBytes: min(configuration.loginLineBytes, configuration.maxLineBytes))
-        var linesBeforeLogin = 0
-        var limiter = RateLimiter(burst: configuration.rateBurst, perSecond: configuration.ratePerSecond, now: monotonicNanos())
+        var chunks = connection.inbound.makeAsyncIterator()
         connection.setDeadline(in: configuration.loginTimeoutSeconds)
         services.log.log(.info, "connect \(connection.peer) #\(connection.id)")
-        reading: for await chunk in connection.inbound {
-            framer.append(chunk)
-            while let frame = framer.next() {
+        // One look at the first bytes: an HTTP request line starts with an upper-case method, a
+        // request of the protocol with `{` or a blank. After this, a TCP client pays nothing for it.
+        var transport: ServerMetrics.Transport?
+        if let first = await chunks.next(isolation: #isolation) {
+            if WebGateway.looksLikeHTTP(first) {
+                transport = .http
+                services.metrics.opened(.http)
+                if let rest = await serveHTTP(first: first, chunks: &chunks) {
+                    transport = .websocket
+                    // Until login, requests are short, few and due within the login timeout.
+                    var framing = WebSocketRequestFraming(connection: connection, maxRequestBytes: min(configuration.loginLineBytes, configuration.maxLineBytes))
+                    await serve(&framing, first: rest, chunks: &chunks, context: &context)
+                } else {
+                    context.closing = .httpServed
+                }
+            } else {
+                transport = .tcp
+                services.metrics.opened(.tcp)
+                var framing = LineFramer(maxLineBytes: min(configuration.loginLineBytes, configuration.maxLineBytes))
+                await serve(&framing, first: first, chunks: &chunks, context: &context)
+            }
+        }
+        // Its messages still being committed reach their rooms before the user leaves them.
+        await context.commits.drained()
+        if let closing = context.closing { connection.close(closing) }
+        let reason = connection.disconnectReason ?? .clientClosed
+        if let user = context.user {
+            await services.rooms.logout(userID: user.id, reason: reason == .clientClosed ? "disconnected" : reason.rawValue)
+        }
+        connection.close(reason)
+        if let transport { services.metrics.closed(transport) }
+        services.connectionClosed(reason)
+        services.log.log(.info, "disconnect \(context.user?.name ?? "-") #\(connection.id) \(reason.rawValue)")
+    }
+
+    /// Reads requests until the input ends or the session is closed. Until login, requests are
+    /// short, few and due within the login timeout: a connection that never logs in costs little
+    /// and not for long.
+    private func serve<Framing: RequestFraming>(
+        _ framing: inout Framing, first: [UInt8], chunks: inout AsyncStream<[UInt8]>.Iterator, context: inout SessionContext
+    ) async {
+        let configuration = services.configuration
+        var linesBeforeLogin = 0
+        var limiter = RateLimiter(burst: configuration.rateBurst, perSecond: configuration.ratePerSecond, now: monotonicNanos())
+        var next: [UInt8]? = first
+        reading: while let chunk = next {
+            framing.append(chunk)
+            while let frame = framing.nextRequest() {
                 switch frame {
                 case .tooLarge:
-                    connection.send(ServerEvent.error(.frameTooLarge(limit: framer.maxLineBytes)).encoded())
+                    connection.send(ServerEvent.error(.frameTooLarge(limit: framing.maxRequestBytes)).encoded())
                     context.closing = .frameTooLarge
-                case .line(let line):
+                case .end(let reason):
+                    context.closing = reason
+                case .request(let line):
                     // One clock read per line serves both the idle rule and the rate limit.
                     let now = monotonicNanos()
                     connection.markActive(at: now)
@@ -61,23 +104,14 @@ actor Session {
                     await handle(line, context: &context)
                     if !wasLoggedIn && context.user != nil {
                         connection.clearDeadline()
-                        framer.maxLineBytes = configuration.maxLineBytes
+                        framing.maxRequestBytes = configuration.maxLineBytes
                     }
                 }
                 if context.closing != nil { break reading }
             }
             connection.didConsume(chunk.count)
+            next = await chunks.next(isolation: #isolation)
         }
-        // Its messages still being committed reach their rooms before the user leaves them.
-        await context.commits.drained()
-        if let closing = context.closing { connection.close(closing) }
-        let reason = connection.disconnectReason ?? .clientClosed
-        if let user = context.user {
-            await services.rooms.logout(userID: user.id, reason: reason == .clientClosed ? "disconnected" : reason.rawValue)
-        }
-        connection.close(reason)
-        services.connectionClosed(reason)
-        services.log.log(.info, "disconnect \(context.user?.name ?? "-") #\(connection.id) \(reason.rawValue)")
     }
 
     private func handle(_ line: ArraySlice<UInt8>, context: inout SessionContext) async {
@@ -89,6 +123,7 @@ actor Session {
         case .failure(let failure):
             await context.commits.drained()
             connection.send(ServerEvent.error(failure.error).encoded(id: failure.id))
+            services.metrics.error(failure.error.code)
             services.log.log(.info, "error \(failure.error.code) #\(connection.id)")
         case .success(let request):
             if !dispatcher.isPipelined(request.event) { await context.commits.drained() }
@@ -97,6 +132,7 @@ actor Session {
             } catch {
                 await context.commits.drained()
                 connection.send(ServerEvent.error(error).encoded(id: request.id))
+                services.metrics.error(error.code)
                 services.log.log(.info, "error \(error.code) for \(request.event.prefix(32)) #\(connection.id)")
             }
         }

@@ -30,6 +30,7 @@ public struct BroadcastGroup: Sendable {
 
     /// Queues `bytes` for every connection in the group, in order with everything else sent to each.
     public func send(_ bytes: [UInt8]) {
-        for (loop, connections) in byLoop { loop.post(.broadcast(bytes, connections)) }
+        let now = monotonicNanos()
+        for (loop, connections) in byLoop { loop.post(.broadcast(bytes, connections, sentAt: now)) }
     }
 }

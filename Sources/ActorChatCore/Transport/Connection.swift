@@ -46,6 +46,8 @@ public final class Connection: Sendable {
         var inboundQueued = 0
         var readingPaused = false
         var reason: DisconnectReason?
+        /// Sent instead of `limits.deadlineNotice` when the deadline passes (an HTTP 408, say).
+        var deadlineNotice: [UInt8]?
     }
 
     init(
@@ -74,6 +76,11 @@ public final class Connection: Sendable {
         deadline.store(monotonicNanos() + UInt64(seconds * 1e9), ordering: .relaxed)
     }
 
+    /// What the client is sent when its deadline passes; nil: `limits.deadlineNotice`.
+    public func setDeadlineNotice(_ notice: [UInt8]?) {
+        state.withLock { $0.deadlineNotice = notice }
+    }
+
     public func clearDeadline() {
         deadline.store(0, ordering: .relaxed)
     }
@@ -82,6 +89,17 @@ public final class Connection: Sendable {
     /// connection is cut as a slow consumer instead of growing.
     public func send(_ bytes: [UInt8]) {
         loop.post(.write(self, bytes))
+    }
+
+    /// Frames everything sent from now on for WebSocket (see `WebSocketFrame`). Bytes sent before
+    /// this, such as the handshake's response, go out as they are.
+    public func upgradeToWebSocket() {
+        loop.post(.upgradeToWebSocket(self))
+    }
+
+    /// Queues a WebSocket control frame (a pong, or the close that answers the client's).
+    public func sendWebSocketControl(_ opcode: WebSocketFrame.Opcode, payload: [UInt8]) {
+        loop.post(.writeFrame(self, WebSocketFrame.frame(opcode, payload: payload), closes: opcode == .close))
     }
 
     /// Closes the connection. `flush` writes queued output first (bounded by the drain deadline).

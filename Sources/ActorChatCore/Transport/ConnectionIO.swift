@@ -41,6 +41,11 @@ final class ConnectionIO {
     var publishedQueued = 0
     /// When the idle ping went out; nil while the client has been active since.
     var pingedAt: UInt64?
+    /// Output is framed for WebSocket: each line a text frame, the idle ping a ping frame, and a
+    /// close frame before the close.
+    var isWebSocket = false
+    /// A WebSocket close frame is queued: nothing more is framed after it.
+    var closeFrameSent = false
 
     init(connection: Connection, phase: Phase, countsTowardsAdmission: Bool) {
         self.connection = connection

@@ -19,6 +19,12 @@ public struct ConnectionLimits: Sendable {
     public var timeoutNotice: [UInt8] = []
     /// Sent instead of `timeoutNotice` when the connection's deadline (`Connection.setDeadline`) passes.
     public var deadlineNotice: [UInt8] = []
+    /// The close code a WebSocket client is sent for each reason its connection ends; 1000 otherwise.
+    public var webSocketCloseCodes: [DisconnectReason: UInt16] = [
+        .slowConsumer: WebSocketFrame.CloseCode.policyViolation,
+        .timeout: WebSocketFrame.CloseCode.policyViolation,
+        .loopStopped: WebSocketFrame.CloseCode.goingAway,
+    ]
 
     public init() {}
 }

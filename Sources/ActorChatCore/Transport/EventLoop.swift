@@ -19,6 +19,8 @@ public final class EventLoop: Sendable {
     private let wakeRequested = Atomic<Bool>(false)
     private let nextID = Atomic<UInt64>(1)
     private let finished = Mutex<Finished>(Finished())
+    /// The loop's figures as last published (four times a second).
+    let published = Mutex<LoopFigures>(LoopFigures())
 
     struct Mailbox {
         var commands: [Command] = []
@@ -36,8 +38,13 @@ public final class EventLoop: Sendable {
         /// Bytes for one connection, queued behind everything sent to it before.
         case write(Connection, [UInt8])
         /// The same bytes for every connection in the list: one command, however many recipients.
-        case broadcast([UInt8], [Connection])
+        /// `sentAt` (monotonic ns) times the fan-out.
+        case broadcast([UInt8], [Connection], sentAt: UInt64)
         case resumeReading(Connection)
+        /// From now on the connection's output is framed for WebSocket.
+        case upgradeToWebSocket(Connection)
+        /// A WebSocket frame, queued as it is; `closes` marks a close frame.
+        case writeFrame(Connection, [UInt8], closes: Bool)
         case close(Connection, CloseMode)
         case closeListener(Listener)
         case closeAll(notice: [UInt8], reason: DisconnectReason)
@@ -168,6 +175,9 @@ public final class EventLoop: Sendable {
         }
         return (pair[0], pair[1])
     }
+
+    /// What the loop has done, as of its last publication (at most a quarter second old).
+    public var figures: LoopFigures { published.withLock { $0 } }
 
     /// Closes every connection and listener, then ends the thread.
     public func stop() async {

@@ -35,7 +35,7 @@ extension LoopDriver {
             untrimmedBytes += releaseIdleBuffers(io)
             let deadline = connection.deadline.load(ordering: .relaxed)
             if deadline != 0 && now >= deadline {
-                close(io, notice: limits.deadlineNotice, reason: .timeout)
+                close(io, notice: connection.state.withLock { $0.deadlineNotice } ?? limits.deadlineNotice, reason: .timeout)
                 continue
             }
             guard let pingAfter = limits.idlePingSeconds else { continue }
@@ -45,7 +45,11 @@ extension LoopDriver {
                 if Double(now - pinged) / 1e9 >= limits.idleCloseSeconds { timeOut(io) }
             } else if now > last, Double(now - last) / 1e9 >= pingAfter {
                 io.pingedAt = now
-                append(limits.idlePing, to: io)
+                if io.isWebSocket {
+                    io.output.append(WebSocketFrame.frame(.ping, payload: []))
+                } else {
+                    append(limits.idlePing, to: io)
+                }
                 flush(io)
             } else {
                 io.pingedAt = nil

@@ -34,6 +34,10 @@ final class LoopDriver {
     /// writes a slice of them, so a pass over a large room does not keep reads and commands waiting.
     private var dirty: [ConnectionIO] = []
     private var dirtyCursor = 0
+    /// The figures counted since the loop started, published with each sweep.
+    var figures = LoopFigures()
+    /// When each broadcast queued since the write queue was last empty was sent.
+    private var fanoutsInFlight: [UInt64] = []
     private static let tickNanos: UInt64 = 100_000_000
     private static let flushSlice = 64
 
@@ -66,6 +70,7 @@ final class LoopDriver {
                 let event = events[index]
                 handle(id: event.data.u64, events: event.events)
             }
+            figures.turns += 1
             loop.takeCommands(into: &batch)
             performBatch()
             batch.removeAll(keepingCapacity: true)
@@ -79,8 +84,10 @@ final class LoopDriver {
             if now >= nextSweep {
                 nextSweep = now + Self.sweepNanos
                 sweepIdleConnections(now: now)
+                loop.published.withLock { $0 = figures }
             }
         }
+        loop.published.withLock { $0 = figures }
         for command in loop.closeMailbox() { perform(command) }
         for io in Array(connections.values) { teardown(io, reason: .loopStopped) }
         for io in Array(listeners.values) { closeListener(io) }
@@ -180,13 +187,18 @@ final class LoopDriver {
     /// Queues bytes behind the connection's unwritten output. The connection joins the write queue
     /// once, however much it is given before its turn comes, so that output goes out in one `sendmsg`.
     func append(_ bytes: [UInt8], to io: ConnectionIO) {
+        if io.isWebSocket {
+            append(bytes.withUnsafeBytes { WebSocketFrame.textFrames(fromLines: $0) }, to: io)
+            return
+        }
         guard admits(bytes.count, to: io) else { return }
         io.output.append(bytes)
         markDirty(io)
     }
 
-    /// Queues a chunk that other connections hold too: a reference, not a copy.
+    /// Queues a chunk that other connections hold too: a reference, not a copy, and already framed.
     func append(_ chunk: OutboundChunk, to io: ConnectionIO) {
+        guard !io.closeFrameSent else { return }
         guard admits(chunk.count, to: io) else { return }
         io.output.append(chunk)
         markDirty(io)
@@ -202,7 +214,11 @@ final class LoopDriver {
             state.reason = state.reason ?? .slowConsumer
             state.closing = true
         }
-        io.output.append(connection.limits.slowConsumerNotice)
+        if io.isWebSocket {
+            io.output.append(connection.limits.slowConsumerNotice.withUnsafeBytes { WebSocketFrame.textFrames(fromLines: $0) })
+        } else {
+            io.output.append(connection.limits.slowConsumerNotice)
+        }
         close(io, mode: .abort)
         return false
     }
@@ -232,7 +248,8 @@ final class LoopDriver {
                 return
             }
             switch result {
-            case .done:
+            case .done(let written):
+                figures.recordWrite(written)
                 io.wroteSinceSweep = true
                 progressed = true
             case .wouldBlock:
@@ -251,6 +268,7 @@ final class LoopDriver {
     // MARK: - Close
 
     func close(_ io: ConnectionIO, mode: EventLoop.CloseMode) {
+        if io.isWebSocket && !io.closeFrameSent && !io.isClosing { queueCloseFrame(io) }
         switch (mode, io.phase) {
         case (.abort, _), (.drain, .connecting):
             // A connect in progress has nothing to drain: its waiter is told it was aborted.
@@ -263,6 +281,15 @@ final class LoopDriver {
         case (.drain, .draining), (.drain, .lingering):
             break
         }
+    }
+
+    /// A WebSocket client is told why its connection ends, with the code for the recorded reason.
+    private func queueCloseFrame(_ io: ConnectionIO) {
+        let connection = io.connection
+        let reason = connection.state.withLock { $0.reason } ?? .clientClosed
+        let code = connection.limits.webSocketCloseCodes[reason] ?? WebSocketFrame.CloseCode.normal
+        io.output.append(WebSocketFrame.close(code: code, reason: reason.rawValue))
+        io.closeFrameSent = true
     }
 
     /// Tells other threads (`Connection.queuedBytes`) how much output waits, storing only on a
@@ -345,6 +372,11 @@ final class LoopDriver {
         if dirtyCursor == dirty.count {
             dirty.removeAll(keepingCapacity: true)
             dirtyCursor = 0
+            if !fanoutsInFlight.isEmpty {
+                let now = monotonicNanos()
+                for sentAt in fanoutsInFlight { figures.recordFanout(now > sentAt ? now - sentAt : 0) }
+                fanoutsInFlight.removeAll(keepingCapacity: true)
+            }
         } else if dirtyCursor >= Self.flushSlice * 16 && dirtyCursor * 2 >= dirty.count {
             dirty.removeFirst(dirtyCursor)
             dirtyCursor = 0
@@ -357,31 +389,42 @@ final class LoopDriver {
     private func performBatch() {
         var index = 0
         while index < batch.count {
-            guard case .broadcast(let first, let recipients) = batch[index] else {
+            guard case .broadcast(let first, let recipients, let sentAt) = batch[index] else {
                 perform(batch[index])
                 index += 1
                 continue
             }
             let start = index
             var total = first.count
+            fanoutsInFlight.append(sentAt)
             index += 1
-            while index < batch.count, case .broadcast(let more, let others) = batch[index], others.sharesStorage(with: recipients) {
+            while index < batch.count, case .broadcast(let more, let others, let alsoSentAt) = batch[index], others.sharesStorage(with: recipients) {
                 total += more.count
+                fanoutsInFlight.append(alsoSentAt)
                 index += 1
             }
             // The run's messages are copied once, straight into the chunk every recipient shares.
             let chunk = OutboundChunk(capacity: total, shared: true) { destination in
                 var written = 0
-                for case .broadcast(let part, _) in batch[start..<index] { written += part.copy(to: destination + written) }
+                for case .broadcast(let part, _, _) in batch[start..<index] { written += part.copy(to: destination + written) }
                 return written
             }
             broadcast(chunk, to: recipients)
         }
     }
 
+    /// WebSocket members share one framed copy, made when the first of them is reached.
     private func broadcast(_ chunk: OutboundChunk, to recipients: [Connection]) {
+        var framed: OutboundChunk?
         for connection in recipients {
-            if let io = connection.io { append(chunk, to: io) }
+            guard let io = connection.io else { continue }
+            if io.isWebSocket {
+                let frames = framed ?? WebSocketFrame.textFrames(fromLines: UnsafeRawBufferPointer(start: chunk.base, count: chunk.count))
+                framed = frames
+                append(frames, to: io)
+            } else {
+                append(chunk, to: io)
+            }
         }
     }
 
@@ -389,12 +432,20 @@ final class LoopDriver {
         switch command {
         case .write(let connection, let bytes):
             if let io = connection.io { append(bytes, to: io) }
-        case .broadcast(let bytes, let recipients):
+        case .broadcast(let bytes, let recipients, let sentAt):
+            fanoutsInFlight.append(sentAt)
             broadcast(OutboundChunk(sharing: bytes), to: recipients)
         case .register(let connection, let connecting):
             register(connection, connecting: connecting, countsTowardsAdmission: false)
         case .listen(let listener):
             startListening(listener)
+        case .upgradeToWebSocket(let connection):
+            connection.io?.isWebSocket = true
+        case .writeFrame(let connection, let frame, let closes):
+            guard let io = connection.io, !io.closeFrameSent, admits(frame.count, to: io) else { break }
+            io.output.append(frame)
+            io.closeFrameSent = closes
+            markDirty(io)
         case .resumeReading(let connection):
             if let io = connection.io { readAvailable(io) }
         case .close(let connection, let mode):

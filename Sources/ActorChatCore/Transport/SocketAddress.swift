@@ -68,6 +68,12 @@ public struct SocketAddress: Sendable, Hashable, CustomStringConvertible {
         return String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 
+    /// 127.0.0.0/8, ::1, or an IPv4 loopback address mapped into IPv6.
+    public var isLoopback: Bool {
+        let host = host
+        return host == "::1" || host.hasPrefix("127.") || host.hasPrefix("::ffff:127.")
+    }
+
     public var description: String {
         family == AF_INET6 ? "[\(host)]:\(port)" : "\(host):\(port)"
     }

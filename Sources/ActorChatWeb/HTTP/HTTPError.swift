@@ -1,0 +1,10 @@
+/// Why a request is refused: the status it is answered with, and a line that says why.
+public struct HTTPError: Error, Equatable, Sendable {
+    public var status: HTTPStatus
+    public var detail: String
+
+    public init(_ status: HTTPStatus, _ detail: String) {
+        self.status = status
+        self.detail = detail
+    }
+}

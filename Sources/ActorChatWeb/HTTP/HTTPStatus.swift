@@ -1,0 +1,18 @@
+/// The statuses the server answers with.
+public struct HTTPStatus: Equatable, Sendable {
+    public let code: Int
+    public let reason: String
+
+    public static let ok = HTTPStatus(code: 200, reason: "OK")
+    public static let switchingProtocols = HTTPStatus(code: 101, reason: "Switching Protocols")
+    public static let badRequest = HTTPStatus(code: 400, reason: "Bad Request")
+    public static let unauthorized = HTTPStatus(code: 401, reason: "Unauthorized")
+    public static let forbidden = HTTPStatus(code: 403, reason: "Forbidden")
+    public static let notFound = HTTPStatus(code: 404, reason: "Not Found")
+    public static let methodNotAllowed = HTTPStatus(code: 405, reason: "Method Not Allowed")
+    public static let requestTimeout = HTTPStatus(code: 408, reason: "Request Timeout")
+    public static let headersTooLarge = HTTPStatus(code: 431, reason: "Request Header Fields Too Large")
+    public static let upgradeRequired = HTTPStatus(code: 426, reason: "Upgrade Required")
+    public static let serviceUnavailable = HTTPStatus(code: 503, reason: "Service Unavailable")
+    public static let versionNotSupported = HTTPStatus(code: 505, reason: "HTTP Version Not Supported")
+}
