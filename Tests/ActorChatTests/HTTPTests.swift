@@ -180,3 +180,12 @@ func httpExchange(port: Int, _ request: String, within timeout: Duration = .seco
         #expect(metrics.contains("# TYPE actorchat_broadcast_seconds histogram"))
     }
 }
+
+extension HTTPRequestParserTests {
+    /// Found by the fuzzer: an empty read after a partial head once made an empty range and trapped.
+    @Test func anEmptyReadAfterAPartialHeadIsHarmless() {
+        var parser = HTTPRequestParser(maxHeadBytes: 8192)
+        #expect(parser.append(Array("GET / HTTP/1.1\r\nHost: a\r\n".utf8)) == .needMore)
+        #expect(parser.append([]) == .needMore)
+    }
+}

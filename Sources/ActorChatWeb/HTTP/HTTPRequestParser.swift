@@ -24,7 +24,7 @@ public struct HTTPRequestParser: Sendable {
         let terminator: [UInt8] = [0x0D, 0x0A, 0x0D, 0x0A]
         let from = max(0, scanned - 3)
         var end: Int?
-        if buffer.count >= 4 {
+        if buffer.count - from >= 4 {
             for index in from...(buffer.count - 4) where buffer[index] == 0x0D && buffer[index..<(index + 4)].elementsEqual(terminator) {
                 end = index
                 break

@@ -240,6 +240,7 @@ function handleEvent(frame) {
       const entry = room(p.room);
       if (p.role) entry.roles[p.user] = p.role; else delete entry.roles[p.user];
       addLine("room", p.room, { kind: "notice", text: p.role ? `${p.user} is now ${p.role}` : `${p.user} is no longer an op` });
+      renderMembers();
       break;
     }
     case "room_created":
@@ -268,7 +269,7 @@ function memberChange(name, user, joined, verb) {
   if (joined) entry.members.push(user);
   entry.info.count = entry.members.length;
   addLine("room", name, { kind: "notice", text: `${user} ${verb}` });
-  renderRooms();
+  if (state.view?.kind === "room" && state.view.name === name) renderMembers();
 }
 
 // ---- Lines ------------------------------------------------------------------------------------
@@ -385,16 +386,24 @@ function render() {
     return;
   }
   const entry = view.kind === "room" ? room(view.name) : direct(view.name);
-  $("title").textContent = view.kind === "room" ? view.name : `@${view.name}`;
-  $("subtitle").textContent = view.kind === "room" && view.name
-    ? `${entry.members.length}/${entry.info.limit} members${entry.info.private ? " · private" : ""}` : "";
+  $("title").textContent = view.kind === "room" ? view.name || "Notices" : `@${view.name}`;
+  $("subtitle").textContent = "";
   list.append(...entry.lines.map(lineElement));
   list.scrollTop = list.scrollHeight;
-  const members = view.kind === "room" ? entry.members : [state.me, view.name];
+  renderMembers();
+}
+
+/// The open room's members, with their roles; clicking one opens a direct conversation.
+function renderMembers() {
+  const view = state.view;
+  if (!view) { $("members").replaceChildren(); return; }
+  const entry = view.kind === "room" ? room(view.name) : null;
+  if (entry) $("subtitle").textContent = view.name ? `${entry.members.length}/${entry.info.limit} members${entry.info.private ? " · private" : ""}` : "";
+  const members = entry ? entry.members : [state.me, view.name];
   $("members").replaceChildren(...members.map((name) => {
     const item = document.createElement("li");
     item.textContent = name;
-    const role = view.kind === "room" ? entry.roles[name] : undefined;
+    const role = entry?.roles[name];
     if (role) {
       const label = document.createElement("span");
       label.className = "role";
