@@ -19,8 +19,16 @@ final class BenchClient: Sendable {
     private let lost: (@Sendable (BenchClient) -> Void)?
     /// Sends its join as soon as its `welcome` arrives (a client arriving on its own).
     private let joinOnWelcome: Bool
+    /// Speaks WebSocket: the input is deframed into lines first (see `read`).
+    private let webSocket: Bool
+    /// A WebSocket client's unread input, and whether the 101 head has been passed.
+    private let deframing = Mutex<(pending: [UInt8], pastHead: Bool)>(([], false))
 
-    init(index: Int, room: String, tally: BenchTally, lost: (@Sendable (BenchClient) -> Void)? = nil, joinOnWelcome: Bool = false) {
+    init(
+        index: Int, room: String, tally: BenchTally, lost: (@Sendable (BenchClient) -> Void)? = nil, joinOnWelcome: Bool = false,
+        webSocket: Bool = false
+    ) {
+        self.webSocket = webSocket
         self.index = index
         self.room = room
         worker = tally
@@ -42,6 +50,52 @@ final class BenchClient: Sendable {
         guard let connection = link.withLock({ $0.joined ? $0.connection : nil }) else { return false }
         connection.send(request)
         return true
+    }
+
+    /// Sends the WebSocket upgrade; from then on the loop frames what the client sends, masked.
+    func upgrade(_ connection: Connection) {
+        connection.send(Array("GET /ws HTTP/1.1\r\nHost: bench\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n".utf8))
+        deframing.withLock { $0 = ([], false) }
+        connection.upgradeToWebSocket(masked: true)
+    }
+
+    /// Input from the loop: lines as they are, or, over WebSocket, each text frame's payload as a line.
+    func read(_ bytes: UnsafeRawBufferPointer?) {
+        guard webSocket, let bytes else { return consume(bytes) }
+        let lines = deframing.withLock { state -> [UInt8] in
+            state.pending.append(contentsOf: bytes)
+            var offset = 0
+            if !state.pastHead {
+                guard let end = state.pending.firstRange(of: [0x0D, 0x0A, 0x0D, 0x0A]) else { return [] }
+                offset = end.upperBound
+                state.pastHead = true
+            }
+            var lines: [UInt8] = []
+            let pending = state.pending
+            while pending.count - offset >= 2 {
+                var length = Int(pending[offset + 1] & 0x7F)
+                var header = 2
+                if length == 126 {
+                    guard pending.count - offset >= 4 else { break }
+                    length = Int(pending[offset + 2]) << 8 | Int(pending[offset + 3])
+                    header = 4
+                } else if length == 127 {
+                    guard pending.count - offset >= 10 else { break }
+                    length = (2..<10).reduce(0) { $0 << 8 | Int(pending[offset + $1]) }
+                    header = 10
+                }
+                guard pending.count - offset >= header + length else { break }
+                // Text frames only: the server pings idle clients, and a load test's are not idle.
+                if pending[offset] & 0x0F == 0x1 {
+                    lines.append(contentsOf: pending[(offset + header)..<(offset + header + length)])
+                    lines.append(0x0A)
+                }
+                offset += header + length
+            }
+            state.pending.removeFirst(offset)
+            return lines
+        }
+        if !lines.isEmpty { lines.withUnsafeBytes { consume($0) } }
     }
 
     func consume(_ bytes: UnsafeRawBufferPointer?) {

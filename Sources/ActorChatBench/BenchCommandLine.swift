@@ -25,6 +25,7 @@ package enum BenchCommandLine {
                 .init("token", value: "token", help: "The server's admin token: also report the store's commits per step (from stats)."),
                 .init("history-probe", help: "With --token, time a 50-message history every 10 ms during each step."),
                 .init("trickle", help: "Clients arrive one at a time, each joining when its welcome comes back (default: all log in, then all join at once)."),
+                .init("websocket", help: "Clients speak WebSocket (GET /ws, one text frame per request) instead of JSON lines."),
                 .init("login-storm", value: "per-second", help: "Also make this many password logins a second during each step, each on a new connection."),
                 .init("svg", value: "file", help: "Also draw the steps as an SVG chart (throughput and latency against the offered load)."),
                 .init("caption", value: "text", help: "The chart's caption (scripts/loadtest.sh gives the command, the machine and the date)."),
@@ -47,6 +48,7 @@ package enum BenchCommandLine {
                 .init("run-id", value: "id", help: "The prefix of this run's room names."),
                 .init("reconnect", help: "A client that loses its connection connects again and resumes its room with since."),
                 .init("trickle", help: "Clients arrive one at a time, each joining when its welcome comes back."),
+                .init("websocket", help: "Clients speak WebSocket instead of JSON lines."),
             ] + generatorOptions), run: benchWorker),
     ]
 
@@ -95,7 +97,7 @@ package enum BenchCommandLine {
         let worker = try BenchWorker(
             scenario: scenario, indices: first..<(first + count), host: parsed.value("host") ?? "127.0.0.1",
             port: try parsed.integer("port", in: 1...65535) ?? 7777, messageBytes: try messageBytes(parsed), pipeline: try pipeline(parsed),
-            reconnects: parsed.flag("reconnect"), trickle: parsed.flag("trickle"))
+            reconnects: parsed.flag("reconnect"), trickle: parsed.flag("trickle"), webSocket: parsed.flag("websocket"))
         func answer(_ object: JSONObject) {
             var writer = JSONWriter()
             writer.write(.object(object))
@@ -150,6 +152,7 @@ package enum BenchCommandLine {
         options.loginStorm = try parsed.seconds("login-storm", in: 0.1...10_000)
         options.svgPath = parsed.value("svg")
         options.trickle = parsed.flag("trickle")
+        options.webSocket = parsed.flag("websocket")
         options.caption = parsed.value("caption")
         if options.historyProbe, options.adminToken == nil { throw UsageError("--history-probe needs --token (the server's admin token)") }
         let executable = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()

@@ -27,6 +27,8 @@ package final class BenchWorker: Sendable {
     /// Clients arrive as real ones do: one connect at a time, each joining when its own `welcome`
     /// comes back, instead of every login first and every join in one burst.
     private let trickle: Bool
+    /// Clients speak WebSocket (`GET /ws`) instead of JSON lines.
+    private let webSocket: Bool
     private let stopping = Atomic(false)
     private let limits: ConnectionLimits = {
         var limits = ConnectionLimits()
@@ -36,8 +38,9 @@ package final class BenchWorker: Sendable {
 
     package init(
         scenario: BenchScenario, indices: Range<Int>, host: String, port: Int, messageBytes: Int = 100, pipeline: Int = 1,
-        reconnects: Bool = false, trickle: Bool = false
+        reconnects: Bool = false, trickle: Bool = false, webSocket: Bool = false
     ) throws {
+        self.webSocket = webSocket
         self.scenario = scenario
         self.indices = indices
         self.pipeline = max(1, pipeline)
@@ -55,15 +58,18 @@ package final class BenchWorker: Sendable {
     /// With `trickle`, one client connects at a time and each joins on its own `welcome`.
     package func connectAll(concurrency: Int = 256) async throws {
         let lost: (@Sendable (BenchClient) -> Void)? = reconnects ? { @Sendable [weak self] client in self?.reconnect(client) } : nil
-        let created = indices.map { BenchClient(index: $0, room: scenario.room(of: $0), tally: tally, lost: lost, joinOnWelcome: trickle) }
+        let created = indices.map {
+            BenchClient(index: $0, room: scenario.room(of: $0), tally: tally, lost: lost, joinOnWelcome: trickle, webSocket: webSocket)
+        }
         let concurrency = trickle ? 1 : concurrency
         clients.withLock { $0 = created }
         try await withThrowingTaskGroup(of: Void.self) { group in
             var next = created.makeIterator()
             func start(_ client: BenchClient) {
-                group.addTask { [address, sources, loop, limits] in
+                group.addTask { [address, sources, loop, limits, webSocket] in
                     let source = sources.isEmpty ? nil : sources[client.index % sources.count]
-                    let connection = try await loop.connect(to: address, from: source, limits: limits) { client.consume($0) }
+                    let connection = try await loop.connect(to: address, from: source, limits: limits) { client.read($0) }
+                    if webSocket { client.upgrade(connection) }
                     client.attach(connection)
                     connection.send(ClientRequest(event: "login", params: ["name": .string("bench\(client.index)")]).encoded())
                 }
@@ -148,11 +154,12 @@ package final class BenchWorker: Sendable {
     /// room with `since` its last seq; it sends again once the server confirms the join.
     private func reconnect(_ client: BenchClient) {
         guard !stopping.load(ordering: .relaxed) else { return }
-        Task { [address, sources, loop, limits, tally] in
+        Task { [address, sources, loop, limits, tally, webSocket] in
             let source = sources.isEmpty ? nil : sources[client.index % sources.count]
             let deadline = ContinuousClock.now + .seconds(30)
             while ContinuousClock.now < deadline {
-                if let connection = try? await loop.connect(to: address, from: source, limits: limits, onRead: { client.consume($0) }) {
+                if let connection = try? await loop.connect(to: address, from: source, limits: limits, onRead: { client.read($0) }) {
+                    if webSocket { client.upgrade(connection) }
                     client.attach(connection)
                     connection.send(
                         ClientRequest(event: "login", params: ["name": .string("bench\(client.index)")]).encoded()

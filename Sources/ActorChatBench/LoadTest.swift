@@ -31,6 +31,7 @@ package struct LoadTest: Sendable {
         package var historyProbe = false
         /// Clients connect one at a time and each joins on its own `welcome`.
         package var trickle = false
+        package var webSocket = false
         /// Password logins per second during each step, each on a new connection (nil: none).
         package var loginStorm: Double?
         /// Where to draw the steps as an SVG chart, and the chart's caption (the command, the
@@ -103,7 +104,7 @@ package struct LoadTest: Sendable {
                 "bench", "--scenario", scenario.name, "--clients", String(scenario.clients), "--first", String(first), "--count", String(count),
                 "--host", options.host, "--port", String(options.port), "--message-bytes", String(options.messageBytes),
                 "--pipeline", String(options.pipeline), "--run-id", scenario.runID,
-            ] + (options.restartServer ? ["--reconnect"] : []) + (options.trickle ? ["--trickle"] : [])))
+            ] + (options.restartServer ? ["--reconnect"] : []) + (options.trickle ? ["--trickle"] : []) + (options.webSocket ? ["--websocket"] : [])))
         }
         for worker in workers { _ = try await worker.nextObject() }
         let connectSeconds = (ContinuousClock.now - started).seconds

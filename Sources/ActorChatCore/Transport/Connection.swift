@@ -93,8 +93,9 @@ public final class Connection: Sendable {
 
     /// Frames everything sent from now on for WebSocket (see `WebSocketFrame`). Bytes sent before
     /// this, such as the handshake's response, go out as they are.
-    public func upgradeToWebSocket() {
-        loop.post(.upgradeToWebSocket(self))
+    /// `masked` is the client's side: frames carry a zero mask key (see `WebSocketFrame`).
+    public func upgradeToWebSocket(masked: Bool = false) {
+        loop.post(.upgradeToWebSocket(self, masked: masked))
     }
 
     /// Queues a WebSocket control frame (a pong, or the close that answers the client's).

@@ -44,6 +44,8 @@ final class ConnectionIO {
     /// Output is framed for WebSocket: each line a text frame, the idle ping a ping frame, and a
     /// close frame before the close.
     var isWebSocket = false
+    /// The client's side of WebSocket: frames carry a (zero) mask key. Only load generators use it.
+    var masksFrames = false
     /// A WebSocket close frame is queued: nothing more is framed after it.
     var closeFrameSent = false
 

@@ -42,7 +42,7 @@ public final class EventLoop: Sendable {
         case broadcast([UInt8], [Connection], sentAt: UInt64)
         case resumeReading(Connection)
         /// From now on the connection's output is framed for WebSocket.
-        case upgradeToWebSocket(Connection)
+        case upgradeToWebSocket(Connection, masked: Bool)
         /// A WebSocket frame, queued as it is; `closes` marks a close frame.
         case writeFrame(Connection, [UInt8], closes: Bool)
         case close(Connection, CloseMode)

@@ -9,7 +9,7 @@ extension LoopDriver {
     /// once, however much it is given before its turn comes, so that output goes out in one `sendmsg`.
     func append(_ bytes: [UInt8], to io: ConnectionIO) {
         if io.isWebSocket {
-            append(bytes.withUnsafeBytes { WebSocketFrame.textFrames(fromLines: $0) }, to: io)
+            append(bytes.withUnsafeBytes { WebSocketFrame.textFrames(fromLines: $0, masked: io.masksFrames) }, to: io)
             return
         }
         guard admits(bytes.count, to: io) else { return }

@@ -264,8 +264,9 @@ final class LoopDriver {
             register(connection, connecting: connecting, countsTowardsAdmission: false)
         case .listen(let listener):
             startListening(listener)
-        case .upgradeToWebSocket(let connection):
+        case .upgradeToWebSocket(let connection, let masked):
             connection.io?.isWebSocket = true
+            connection.io?.masksFrames = masked
         case .writeFrame(let connection, let frame, let closes):
             guard let io = connection.io, !io.closeFrameSent, admits(frame.count, to: io) else { break }
             io.output.append(frame)

@@ -50,40 +50,47 @@ public enum WebSocketFrame {
         return [UInt8(code >> 8), UInt8(code & 0xFF)] + reasonBytes
     }
 
-    static func headerSize(payload: Int) -> Int {
-        payload < 126 ? 2 : payload <= 0xFFFF ? 4 : 10
+    static func headerSize(payload: Int, masked: Bool = false) -> Int {
+        (payload < 126 ? 2 : payload <= 0xFFFF ? 4 : 10) + (masked ? 4 : 0)
     }
 
     /// Writes a FIN frame's header for `payload` bytes; returns its size.
-    static func writeHeader(_ opcode: Opcode, payload: Int, to destination: UnsafeMutableRawPointer) -> Int {
+    /// `masked` writes a client's header with a zero mask key, which leaves the payload as it is:
+    /// for load generators, which need to be cheap rather than unpredictable.
+    static func writeHeader(_ opcode: Opcode, payload: Int, masked: Bool = false, to destination: UnsafeMutableRawPointer) -> Int {
         let bytes = destination.assumingMemoryBound(to: UInt8.self)
         bytes[0] = 0x80 | opcode.rawValue
+        let maskBit: UInt8 = masked ? 0x80 : 0
+        let size: Int
         switch payload {
         case ..<126:
-            bytes[1] = UInt8(payload)
-            return 2
+            bytes[1] = maskBit | UInt8(payload)
+            size = 2
         case ...0xFFFF:
-            bytes[1] = 126
+            bytes[1] = maskBit | 126
             bytes[2] = UInt8(payload >> 8)
             bytes[3] = UInt8(payload & 0xFF)
-            return 4
+            size = 4
         default:
-            bytes[1] = 127
+            bytes[1] = maskBit | 127
             for index in 0..<8 { bytes[2 + index] = UInt8((UInt64(payload) >> (56 - 8 * UInt64(index))) & 0xFF) }
-            return 10
+            size = 10
         }
+        guard masked else { return size }
+        (destination + size).storeBytes(of: 0, as: UInt32.self)
+        return size + 4
     }
 
     /// Each `\n`-terminated line of `lines` as one text frame, without its newline (the events' JSON
     /// never holds a raw newline). Bytes after the last newline, which the server never sends, go out
     /// as one more frame rather than being lost.
-    static func textFrames(fromLines lines: UnsafeRawBufferPointer) -> OutboundChunk {
+    static func textFrames(fromLines lines: UnsafeRawBufferPointer, masked: Bool = false) -> OutboundChunk {
         var size = 0
-        forEachLine(in: lines) { size += headerSize(payload: $0.count) + $0.count }
+        forEachLine(in: lines) { size += headerSize(payload: $0.count, masked: masked) + $0.count }
         return OutboundChunk(capacity: size, shared: true) { destination in
             var written = 0
             forEachLine(in: lines) { line in
-                written += writeHeader(.text, payload: line.count, to: destination + written)
+                written += writeHeader(.text, payload: line.count, masked: masked, to: destination + written)
                 if let start = line.baseAddress { (destination + written).copyMemory(from: start, byteCount: line.count) }
                 written += line.count
             }
