@@ -32,10 +32,15 @@ def wait(driver, condition, what, seconds=15):
     return WebDriverWait(driver, seconds, poll_frequency=0.05).until(condition, message=f"waiting for {what}")
 
 
-def log_in(driver, port, name):
+def log_in(driver, port, name, register_password=None):
     driver.get(f"http://127.0.0.1:{port}/")
     field = wait(driver, seen.element_to_be_clickable((By.ID, "login-name")), "the login form")
-    field.send_keys(name, Keys.ENTER)
+    field.send_keys(name)
+    if register_password:
+        driver.find_element(By.ID, "login-password").send_keys(register_password)
+        driver.find_element(By.ID, "login-register").click()
+    else:
+        field.send_keys(Keys.ENTER)
     wait(driver, seen.visibility_of_element_located((By.ID, "app")), f"{name}'s chat view")
 
 
@@ -75,7 +80,8 @@ with tempfile.TemporaryDirectory() as data:
     try:
         alice, bob = browser(), browser()
         log_in(alice, port, "alice")
-        log_in(bob, port, "bob")
+        log_in(bob, port, "bob", register_password="correct horse battery")
+        assert "guest" not in bob.find_element(By.ID, "me").text, "bob registered an account"
         shot(alice, "alice-logged-in")
 
         # Alice creates a room of two; Bob sees it appear and joins it from the list.
@@ -136,6 +142,42 @@ with tempfile.TemporaryDirectory() as data:
         texts = message_texts(alice)
         assert texts.count("hello from tcp") == 1, f"nothing doubled across the resume: {texts}"
         shot(alice, "alice-after-restart")
+
+        # Up puts the last line back; a direct message shows as an unread conversation.
+        alice.find_element(By.ID, "input").send_keys(Keys.ARROW_UP)
+        assert alice.find_element(By.ID, "input").get_attribute("value") == "hello from the browser"
+        alice.find_element(By.ID, "input").clear()
+        wait(bob, lambda d: "guest" not in d.find_element(By.ID, "me").text and not d.find_element(By.ID, "banner").is_displayed(),
+             "bob back as his account", seconds=30)
+        type_line(alice, "/msg bob psst, bob")
+        wait(bob, lambda d: any(item.text.startswith("@alice") and "1" in item.text for item in d.find_elements(By.CSS_SELECTOR, "#directs li")),
+             "an unread direct message from alice")
+        bob.find_element(By.CSS_SELECTOR, "#directs li").click()
+        expect_message(bob, "psst, bob", "the direct message")
+
+        # History: a join shows the last 50 messages; scrolling up pages back through the rest.
+        carol.reply("create_room", room="long", limit=10)
+        carol.reply("join", room="long")
+        for index in range(120):
+            carol.send("send", room="long", text=f"line {index}")
+        carol.until(lambda f: f["event"] == "message" and f["params"]["text"] == "line 119")
+        type_line(alice, "/join long")
+        wait(alice, lambda d: message_texts(d)[-1:] == ["line 119"] and len(message_texts(d)) == 50, "the last 50 lines of long")
+        alice.execute_script("document.getElementById('messages').scrollTop = 0")
+        wait(alice, lambda d: len(message_texts(d)) == 100, "50 more lines after scrolling up")
+        alice.execute_script("document.getElementById('messages').scrollTop = 0")
+        wait(alice, lambda d: message_texts(d)[:1] == ["line 0"] and len(message_texts(d)) == 120, "the first line")
+        shot(alice, "alice-history")
+
+        # A phone-width screen, and the dark scheme when the system asks for it.
+        alice.set_window_size(390, 800)
+        assert not alice.find_element(By.CSS_SELECTOR, ".members").is_displayed(), "the member column folds away on a phone"
+        assert alice.find_element(By.ID, "input").is_displayed()
+        shot(alice, "alice-phone")
+        alice.execute_cdp_cmd("Emulation.setEmulatedMedia", {"features": [{"name": "prefers-color-scheme", "value": "dark"}]})
+        background = alice.execute_script("return getComputedStyle(document.body).backgroundColor")
+        assert background == "rgb(23, 25, 28)", f"dark background, got {background}"
+        shot(alice, "alice-phone-dark")
         print(f"browser test: passed; screenshots in {shots}")
     finally:
         for driver in (alice, bob):

@@ -74,7 +74,7 @@ actor Session {
             while let frame = framing.nextRequest() {
                 switch frame {
                 case .tooLarge:
-                    connection.send(ServerEvent.error(.frameTooLarge(limit: framing.maxRequestBytes)).encoded())
+                    send(.frameTooLarge(limit: framing.maxRequestBytes))
                     context.closing = .frameTooLarge
                 case .end(let reason):
                     context.closing = reason
@@ -85,7 +85,7 @@ actor Session {
                     if context.user == nil {
                         linesBeforeLogin += 1
                         if linesBeforeLogin > configuration.loginMaxLines {
-                            connection.send(ServerEvent.error(.timeout("log in within \(configuration.loginMaxLines) requests")).encoded())
+                            send(.timeout("log in within \(configuration.loginMaxLines) requests"))
                             context.closing = .timeout
                             break
                         }
@@ -94,7 +94,7 @@ actor Session {
                         // Over the rate, requests wait; a client that keeps sending while they wait
                         // fills its inbound bound and is cut rather than buffered.
                         if connection.isReadingPaused {
-                            connection.send(ServerEvent.error(.rateLimited(retryAfterMilliseconds: Int(wait / 1_000_000) + 1)).encoded())
+                            send(.rateLimited(retryAfterMilliseconds: Int(wait / 1_000_000) + 1))
                             context.closing = .rateLimited
                             break
                         }
@@ -122,8 +122,7 @@ actor Session {
         switch Envelope.decode(line) {
         case .failure(let failure):
             await context.commits.drained()
-            connection.send(ServerEvent.error(failure.error).encoded(id: failure.id))
-            services.metrics.error(failure.error.code)
+            send(failure.error, id: failure.id)
             services.log.log(.info, "error \(failure.error.code) #\(connection.id)")
         case .success(let request):
             if !dispatcher.isPipelined(request.event) { await context.commits.drained() }
@@ -131,10 +130,15 @@ actor Session {
                 try await dispatcher.dispatch(request, context: &context)
             } catch {
                 await context.commits.drained()
-                connection.send(ServerEvent.error(error).encoded(id: request.id))
-                services.metrics.error(error.code)
+                send(error, id: request.id)
                 services.log.log(.info, "error \(error.code) for \(request.event.prefix(32)) #\(connection.id)")
             }
         }
+    }
+
+    /// Sends an error reply, counted for `/metrics`.
+    private func send(_ error: ChatError, id: JSONValue? = nil) {
+        connection.send(ServerEvent.error(error).encoded(id: id))
+        services.metrics.error(error.code)
     }
 }
