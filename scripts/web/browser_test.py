@@ -38,6 +38,7 @@ def log_in(driver, port, name, register_password=None):
     field.send_keys(name)
     if register_password:
         driver.find_element(By.ID, "login-password").send_keys(register_password)
+        driver.find_element(By.ID, "login-remember").click()
         driver.find_element(By.ID, "login-register").click()
     else:
         field.send_keys(Keys.ENTER)
@@ -154,6 +155,12 @@ with tempfile.TemporaryDirectory() as data:
              "an unread direct message from alice")
         bob.find_element(By.CSS_SELECTOR, "#directs li").click()
         expect_message(bob, "psst, bob", "the direct message")
+        # "Keep me logged in": a reload logs bob in again with his session token, with no form.
+        bob.refresh()
+        wait(bob, lambda d: d.find_element(By.ID, "app").is_displayed() and d.find_element(By.ID, "me").text == "bob",
+             "bob logged in again from his saved session")
+        stored = bob.execute_script("return Object.keys(localStorage)")
+        assert stored == ["actorchat.session"], f"only the session is stored: {stored}"
 
         # History: a join shows the last 50 messages; scrolling up pages back through the rest.
         carol.reply("create_room", room="long", limit=10)
