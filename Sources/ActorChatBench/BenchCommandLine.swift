@@ -31,9 +31,11 @@ package enum BenchCommandLine {
                 .init("caption", value: "text", help: "The chart's caption (scripts/loadtest.sh gives the command, the machine and the date)."),
             ] + generatorOptions), run: loadTest),
         Subcommand(name: "chart", synopsis: "chart", summary: "Draw the C generator's rows as an SVG chart (see scripts/peers.sh --svg)", arguments: CommandLineArguments(
-            command: "actor-chat-cli chart", abstract: "Draw the rows scripts/peers.sh prints (one line per server) as an SVG chart.",
+            command: "actor-chat-cli chart",
+            abstract: "Draw the rows scripts/peers.sh prints (one line per server), or connections runs (scripts/connections-chart.sh), as an SVG chart.",
             options: [
                 .init("rows", value: "file", help: "The generator's output (its table rows)."),
+                .init("connections", value: "file", help: "A loadtest --scenario connections --json file (repeatable): memory and time against clients.", repeatable: true),
                 .init("svg", value: "file", help: "Where to write the chart."),
                 .init("scenario", value: "name", help: "The scenario the rows are for (its room size turns messages into deliveries)."),
                 .init("caption", value: "text", help: "The caption: the command, the machine and the date."),
@@ -78,7 +80,18 @@ package enum BenchCommandLine {
     }
 
     private static func chart(_ parsed: CommandLineArguments.Parsed, _ context: Context) async throws -> Int32 {
-        guard let rows = parsed.value("rows"), let path = parsed.value("svg") else { throw UsageError("chart needs --rows and --svg") }
+        guard let path = parsed.value("svg") else { throw UsageError("chart needs --svg") }
+        if let files = parsed.values["connections"] {
+            let runs = try files.map { file in
+                let object = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: file))) as? [String: Any]
+                guard let run = object.flatMap(ConnectionsChart.Run.init(json:)) else { throw UsageError("\(file) is not a connections run's --json") }
+                return run
+            }
+            let chart = ConnectionsChart(caption: parsed.value("caption") ?? "scripts/connections-chart.sh", runs: runs)
+            try chart.svg().write(toFile: path, atomically: true, encoding: .utf8)
+            return 0
+        }
+        guard let rows = parsed.value("rows") else { throw UsageError("chart needs --rows or --connections") }
         let scenario = try scenario(parsed)
         let series = SweepChart.series(fromPeerRows: try String(contentsOfFile: rows, encoding: .utf8), deliveriesPerMessage: scenario.deliveriesPerMessage)
         guard !series.isEmpty else { throw UsageError("no rows of the generator's table in \(rows)") }

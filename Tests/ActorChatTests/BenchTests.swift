@@ -305,6 +305,25 @@ extension SweepChartTests {
     }
 }
 
+@Suite struct ConnectionsChartTests {
+    /// Runs from the load test's JSON, in any order, make one well-formed chart with the figure the
+    /// target is stated in: idle bytes per client at the largest count.
+    @Test func connectionsRunsMakeAWellFormedChart() throws {
+        let json = #"{"scenario":"connections","clients":19000,"connect_seconds":1.42,"server_rss_before":26214400,"server_rss_after":236978176,"server_rss_idle":226492416,"server_rss_per_client":10540}"#
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any])
+        let largest = try #require(ConnectionsChart.Run(json: object))
+        #expect(largest.idleBytesPerClient == Double(226_492_416 - 26_214_400) / 19000)
+        #expect(ConnectionsChart.Run(json: ["scenario": "rooms"]) == nil)
+        let small = ConnectionsChart.Run(clients: 1000, seconds: 0.1, before: 26_214_400, afterJoins: 37_748_736, idle: 36_700_160)
+        let svg = ConnectionsChart(caption: "scripts/connections-chart.sh out.svg 19000 1000; 2 cores", runs: [largest, small]).svg()
+        let parser = XMLParser(data: Data(svg.utf8))
+        #expect(parser.parse(), "not well-formed: \(parser.parserError.map { "\($0)" } ?? "")")
+        #expect(svg.contains("10.3 KiB per idle client at 19.0k"))
+        #expect(svg.contains(">1.42 s<"))
+        #expect(svg.components(separatedBy: "<polyline").count - 1 == 3, "idle, after the joins, and time")
+    }
+}
+
 @Suite struct BenchResumeTests {
     /// What the soak's closing check reads: gap notices, and a room's newest stored seq above the
     /// last one a client saw.
