@@ -30,6 +30,13 @@ package enum BenchCommandLine {
                 .init("svg", value: "file", help: "Also draw the steps as an SVG chart (throughput and latency against the offered load)."),
                 .init("caption", value: "text", help: "The chart's caption (scripts/loadtest.sh gives the command, the machine and the date)."),
             ] + generatorOptions), run: loadTest),
+        Subcommand(name: "task-floor", synopsis: "task-floor", summary: "Measure what an idle per-socket task costs with nothing else", arguments: CommandLineArguments(
+            command: "actor-chat-cli task-floor",
+            abstract: "Suspend N tasks, each on its own AsyncStream with the sessions' executor preference, and print the resident bytes per task.",
+            options: [
+                .init("tasks", value: "n", help: "Tasks to suspend (default 19000)."),
+                .init("no-preference", help: "Without the task executor preference, to show what it costs."),
+            ]), run: taskFloor),
         Subcommand(name: "chart", synopsis: "chart", summary: "Draw the C generator's rows as an SVG chart (see scripts/peers.sh --svg)", arguments: CommandLineArguments(
             command: "actor-chat-cli chart",
             abstract: "Draw the rows scripts/peers.sh prints (one line per server), or connections runs (scripts/connections-chart.sh), as an SVG chart.",
@@ -77,6 +84,13 @@ package enum BenchCommandLine {
         }
         scenario.runID = parsed.value("run-id") ?? "bench\(String(UInt32.random(in: 0...UInt32.max), radix: 36))"
         return scenario
+    }
+
+    private static func taskFloor(_ parsed: CommandLineArguments.Parsed, _ context: Context) async throws -> Int32 {
+        let tasks = try parsed.integer("tasks", in: 1...10_000_000) ?? 19000
+        let bytes = await TaskFloor.bytesPerTask(tasks: tasks, preference: !parsed.flag("no-preference"))
+        print(String(format: "task-floor: %d suspended tasks, %.0f bytes of resident memory each", tasks, bytes))
+        return 0
     }
 
     private static func chart(_ parsed: CommandLineArguments.Parsed, _ context: Context) async throws -> Int32 {

@@ -51,6 +51,7 @@ func httpExchange(port: Int, _ request: String, within timeout: Duration = .seco
         ("GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n", 400),
         ("GET / HTTP/1.1\r\nHost: a\r\n folded\r\n\r\n", 400),
         ("GET / HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\n\r\n", 400),
+        ("GET / HTTP/1.1\r\nHost: a\r\nContent-Length: 0\r\nContent-Length: 5\r\n\r\n", 400),
         ("GET / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n", 400),
         ("GET / HTTP/2.0\r\nHost: a\r\n\r\n", 505),
         ("GET http://a/ HTTP/1.1\r\nHost: a\r\n\r\n", 400),
@@ -149,7 +150,9 @@ func httpExchange(port: Int, _ request: String, within timeout: Duration = .seco
         #expect(try await httpExchange(port: server.port, "POST / HTTP/1.1\r\nHost: x\r\n\r\n").hasPrefix("HTTP/1.1 405 "))
         #expect(try await httpExchange(port: server.port, "GET / HTTP/1.1\r\n\r\n").hasPrefix("HTTP/1.1 400 "))
         #expect(try await httpExchange(port: server.port, "GET / HTTP/1.1\r\nX: \(String(repeating: "y", count: 2000))").hasPrefix("HTTP/1.1 431 "))
-        #expect(try await httpExchange(port: server.port, "GET /ws HTTP/1.1\r\nHost: x\r\n\r\n").hasPrefix("HTTP/1.1 426 "))
+        let upgradeRequired = try await httpExchange(port: server.port, "GET /ws HTTP/1.1\r\nHost: x\r\n\r\n")
+        #expect(upgradeRequired.hasPrefix("HTTP/1.1 426 "))
+        #expect(upgradeRequired.contains("\r\nUpgrade: websocket\r\n") && upgradeRequired.contains("\r\nSec-WebSocket-Version: 13\r\n"))
         #expect(try await httpExchange(port: server.port, "HELP me\r\n\r\n").hasPrefix("HTTP/1.1 400 "))
         // The JSON-lines door is as it was, beside the HTTP one.
         let client = try await server.client("afterhttp")
@@ -187,5 +190,46 @@ extension HTTPRequestParserTests {
         var parser = HTTPRequestParser(maxHeadBytes: 8192)
         #expect(parser.append(Array("GET / HTTP/1.1\r\nHost: a\r\n".utf8)) == .needMore)
         #expect(parser.append([]) == .needMore)
+    }
+}
+
+extension HTTPServingTests {
+    /// A connection still sending its request head when the server stops is closed, not sent the
+    /// chat protocol's `server_shutdown` line.
+    @Test func shutdownSendsNoJSONLineToARequestInProgress() async throws {
+        let server = try await TestServer.start()
+        let connection = try await EventLoop.shared.connect(to: try SocketAddress.resolve(host: "127.0.0.1", port: server.port)[0])
+        connection.send(Array("GET / HTTP/1.1\r\n".utf8))
+        // The server has taken it for HTTP once a second connection's request is answered after it.
+        _ = try await httpExchange(port: server.port, "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+        await server.stop()
+        let received = try await withDeadline(.seconds(10), waitingFor: "the close") {
+            var bytes: [UInt8] = []
+            for await chunk in connection.inbound {
+                bytes += chunk
+                connection.didConsume(chunk.count)
+            }
+            return String(decoding: bytes, as: UTF8.self)
+        }
+        #expect(!received.contains("server_shutdown"), "got \(received.debugDescription)")
+    }
+
+    /// The fan-out histogram counts broadcasts once the loop has written them (published with the
+    /// loop's sweep, four times a second).
+    @Test func broadcastsAreTimedInTheMetrics() async throws {
+        let server = try await TestServer.start()
+        defer { Task { await server.stop() } }
+        let members = try await server.members(["timed1", "timed2"], in: "lobby")
+        try await members[0].request("send", ["room": "lobby", "text": "tick"])
+        _ = try await members[1].next("message")
+        let counted = try await withDeadline(.seconds(10), waitingFor: "the histogram to count the broadcast") {
+            while true {
+                let metrics = try await httpExchange(port: server.port, "GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n")
+                let line = metrics.split(separator: "\n").first { $0.hasPrefix("actorchat_broadcast_seconds_count ") }
+                if let count = line.flatMap({ Int($0.split(separator: " ")[1]) }), count > 0 { return count }
+                await Task.yield()
+            }
+        }
+        #expect(counted >= 1)
     }
 }

@@ -4,6 +4,7 @@ import Testing
 @testable import ActorChatClient
 @testable import ActorChatCore
 @testable import ActorChatProtocol
+@testable import ActorChatWeb
 
 /// The WebSocket door, frame by frame: written by hand, including every way to get it wrong.
 @Suite struct WebSocketTests {
@@ -150,5 +151,32 @@ import Testing
         let error = try await client.next(event: "error")
         #expect(error.params["code"]?.string == "timeout")
         #expect(try await client.closeCode() == 1008)
+    }
+}
+
+extension WebSocketTests {
+    /// Pings are answered, and count against the rate limit as requests do.
+    @Test func aFloodOfPingsIsClosedWith1008() async throws {
+        let server = try await TestServer.start { $0.rateBurst = 2; $0.ratePerSecond = 1 }
+        defer { Task { await server.stop() } }
+        let client = try await WebSocketTestClient.loggedIn("pinger", port: server.port)
+        let ping = WebSocketTestClient.frame(opcode: 0x9, payload: [UInt8](repeating: 0x70, count: 125))
+        client.send(Array([[UInt8]](repeating: ping, count: 1000).joined()))
+        #expect(try await client.closeCode() == 1008)
+    }
+}
+
+@Suite struct WebSocketDecoderTests {
+    /// A message in thousands of one-byte fragments comes out whole, as one message.
+    @Test func manySmallFragmentsMakeOneMessage() {
+        var decoder = WebSocketDecoder(maxMessageBytes: 65536)
+        let text = Array(String(repeating: "abcdefgh", count: 1250).utf8)
+        var stream: [UInt8] = []
+        for (index, byte) in text.enumerated() {
+            stream += WebSocketTestClient.frame(opcode: index == 0 ? 0x1 : 0x0, payload: [byte], fin: index == text.count - 1)
+        }
+        decoder.append(stream)
+        #expect(decoder.next() == .text(text))
+        #expect(decoder.next() == nil)
     }
 }

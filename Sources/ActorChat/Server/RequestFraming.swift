@@ -17,6 +17,8 @@ enum RequestFrame {
     case tooLarge
     /// The input ended for `reason` (a WebSocket close or violation, already answered).
     case end(DisconnectReason)
+    /// A WebSocket ping or pong, answered already: it counts as activity, and against the rate.
+    case control
 }
 
 extension LineFramer: RequestFraming {

@@ -90,28 +90,36 @@ actor Session {
                             break
                         }
                     }
-                    if let wait = limiter.reserve(now: now) {
-                        // Over the rate, requests wait; a client that keeps sending while they wait
-                        // fills its inbound bound and is cut rather than buffered.
-                        if connection.isReadingPaused {
-                            send(.rateLimited(retryAfterMilliseconds: Int(wait / 1_000_000) + 1))
-                            context.closing = .rateLimited
-                            break
-                        }
-                        try? await Task.sleep(for: .nanoseconds(wait))
-                    }
+                    guard await withinRate(&limiter, now: now, context: &context) else { break }
                     let wasLoggedIn = context.user != nil
                     await handle(line, context: &context)
                     if !wasLoggedIn && context.user != nil {
                         connection.clearDeadline()
                         framing.maxRequestBytes = configuration.maxLineBytes
                     }
+                case .control:
+                    let now = monotonicNanos()
+                    connection.markActive(at: now)
+                    _ = await withinRate(&limiter, now: now, context: &context)
                 }
                 if context.closing != nil { break reading }
             }
             connection.didConsume(chunk.count)
             next = await chunks.next(isolation: #isolation)
         }
+    }
+
+    /// Takes the rate limit's token for a request. Over the rate, requests wait; a client that
+    /// keeps sending while they wait fills its inbound bound and is cut (false) rather than buffered.
+    private func withinRate(_ limiter: inout RateLimiter, now: UInt64, context: inout SessionContext) async -> Bool {
+        guard let wait = limiter.reserve(now: now) else { return true }
+        if connection.isReadingPaused {
+            send(.rateLimited(retryAfterMilliseconds: Int(wait / 1_000_000) + 1))
+            context.closing = .rateLimited
+            return false
+        }
+        try? await Task.sleep(for: .nanoseconds(wait))
+        return true
     }
 
     private func handle(_ line: ArraySlice<UInt8>, context: inout SessionContext) async {

@@ -11,7 +11,7 @@ extension ServerServices {
         var text = PrometheusText()
         text.family("actorchat_connections", .gauge, help: "Open connections, by transport (http: a plain HTTP request being answered).")
         for transport in ServerMetrics.Transport.allCases { text.sample("actorchat_connections", [("transport", transport.rawValue)], metrics.open(transport)) }
-        text.family("actorchat_connections_total", .counter, help: "Connections served since start, by transport.")
+        text.family("actorchat_connections_total", .counter, help: "Connections served since start, by transport; an upgraded one counts under http for its request and under websocket after it.")
         for transport in ServerMetrics.Transport.allCases { text.sample("actorchat_connections_total", [("transport", transport.rawValue)], metrics.total(transport)) }
         text.family("actorchat_users", .gauge, help: "Logged-in users.")
         text.sample("actorchat_users", [], counters.users)

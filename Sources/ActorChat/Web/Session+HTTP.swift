@@ -41,7 +41,6 @@ extension Session {
             case .upgrade(let response):
                 connection.send(response)
                 connection.upgradeToWebSocket()
-                connection.setDeadlineNotice(nil)
                 services.metrics.upgraded()
                 services.log.log(.info, "websocket #\(connection.id)")
                 return rest

@@ -3,8 +3,8 @@ import ActorChatWeb
 
 /// A WebSocket client's requests: each text message is one. Control frames are answered here, on
 /// the session's turn: a ping with a pong, the client's close with the close that ends it, and a
-/// violation with a close that carries its code. Any frame counts as activity, so a browser's
-/// automatic pong keeps an idle tab connected.
+/// violation with a close that carries its code. A ping or pong counts as activity (a browser's
+/// automatic pong keeps an idle tab connected) and against the rate limit, as a request does.
 struct WebSocketRequestFraming: RequestFraming {
     let connection: Connection
     var decoder: WebSocketDecoder
@@ -29,10 +29,10 @@ struct WebSocketRequestFraming: RequestFraming {
             case .text(let text):
                 return .request(text[...])
             case .ping(let payload):
-                connection.markActive()
                 connection.sendWebSocketControl(.pong, payload: payload)
+                return .control
             case .pong:
-                connection.markActive()
+                return .control
             case .close(let code):
                 connection.sendWebSocketControl(.close, payload: code.map { [UInt8($0 >> 8), UInt8($0 & 0xFF)] } ?? [])
                 return .end(.clientClosed)

@@ -46,6 +46,7 @@ extension LoopDriver {
             } else if now > last, Double(now - last) / 1e9 >= pingAfter {
                 io.pingedAt = now
                 if io.isWebSocket {
+                    guard !io.closeFrameSent else { continue }
                     io.output.append(WebSocketFrame.frame(.ping, payload: []))
                 } else {
                     append(limits.idlePing, to: io)

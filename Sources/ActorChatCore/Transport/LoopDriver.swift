@@ -36,8 +36,11 @@ final class LoopDriver {
     private var dirtyCursor = 0
     /// The figures counted since the loop started, published with each sweep.
     var figures = LoopFigures()
-    /// When each broadcast queued since the write queue was last empty was sent.
-    private var fanoutsInFlight: [UInt64] = []
+    /// Broadcasts not yet written to all their members, oldest first, from `fanoutHead` on: when each
+    /// was sent, and the position in `dirty` the write queue must pass for its last member to be
+    /// written (every member joined the queue before that position when the broadcast was queued).
+    private var fanoutsInFlight: [(sentAt: UInt64, end: Int)] = []
+    private var fanoutHead = 0
     private static let tickNanos: UInt64 = 100_000_000
     private static let flushSlice = 64
 
@@ -194,17 +197,29 @@ final class LoopDriver {
             dirtyCursor += 1
             if io.dirty { flush(io) }
         }
+        recordFanouts()
         if dirtyCursor == dirty.count {
             dirty.removeAll(keepingCapacity: true)
             dirtyCursor = 0
-            if !fanoutsInFlight.isEmpty {
-                let now = monotonicNanos()
-                for sentAt in fanoutsInFlight { figures.recordFanout(now > sentAt ? now - sentAt : 0) }
-                fanoutsInFlight.removeAll(keepingCapacity: true)
-            }
         } else if dirtyCursor >= Self.flushSlice * 16 && dirtyCursor * 2 >= dirty.count {
             dirty.removeFirst(dirtyCursor)
+            for index in fanoutHead..<fanoutsInFlight.count { fanoutsInFlight[index].end -= dirtyCursor }
             dirtyCursor = 0
+        }
+    }
+
+    /// Times the broadcasts whose members the write queue has now all passed.
+    private func recordFanouts() {
+        guard fanoutHead < fanoutsInFlight.count, fanoutsInFlight[fanoutHead].end <= dirtyCursor else { return }
+        let now = monotonicNanos()
+        while fanoutHead < fanoutsInFlight.count, fanoutsInFlight[fanoutHead].end <= dirtyCursor {
+            let sentAt = fanoutsInFlight[fanoutHead].sentAt
+            figures.recordFanout(now > sentAt ? now - sentAt : 0)
+            fanoutHead += 1
+        }
+        if fanoutHead == fanoutsInFlight.count {
+            fanoutsInFlight.removeAll(keepingCapacity: true)
+            fanoutHead = 0
         }
     }
 
@@ -214,18 +229,16 @@ final class LoopDriver {
     private func performBatch() {
         var index = 0
         while index < batch.count {
-            guard case .broadcast(let first, let recipients, let sentAt) = batch[index] else {
+            guard case .broadcast(let first, let recipients, _) = batch[index] else {
                 perform(batch[index])
                 index += 1
                 continue
             }
             let start = index
             var total = first.count
-            fanoutsInFlight.append(sentAt)
             index += 1
-            while index < batch.count, case .broadcast(let more, let others, let alsoSentAt) = batch[index], others.sharesStorage(with: recipients) {
+            while index < batch.count, case .broadcast(let more, let others, _) = batch[index], others.sharesStorage(with: recipients) {
                 total += more.count
-                fanoutsInFlight.append(alsoSentAt)
                 index += 1
             }
             // The run's messages are copied once, straight into the chunk every recipient shares.
@@ -235,6 +248,7 @@ final class LoopDriver {
                 return written
             }
             broadcast(chunk, to: recipients)
+            for case .broadcast(_, _, let sentAt) in batch[start..<index] { fanoutsInFlight.append((sentAt, dirty.count)) }
         }
     }
 
@@ -258,13 +272,16 @@ final class LoopDriver {
         case .write(let connection, let bytes):
             if let io = connection.io { append(bytes, to: io) }
         case .broadcast(let bytes, let recipients, let sentAt):
-            fanoutsInFlight.append(sentAt)
             broadcast(OutboundChunk(sharing: bytes), to: recipients)
+            fanoutsInFlight.append((sentAt, dirty.count))
         case .register(let connection, let connecting):
             register(connection, connecting: connecting, countsTowardsAdmission: false)
         case .listen(let listener):
             startListening(listener)
         case .upgradeToWebSocket(let connection, let masked):
+            // The HTTP phase's own deadline notice (a 408) ends here, on the loop, where the
+            // deadline is acted on: it can never go out framed.
+            connection.state.withLock { $0.deadlineNotice = nil }
             connection.io?.isWebSocket = true
             connection.io?.masksFrames = masked
         case .writeFrame(let connection, let frame, let closes):
@@ -279,7 +296,12 @@ final class LoopDriver {
         case .closeListener(let listener):
             if let io = listeners[listener.id] { closeListener(io) }
         case .closeAll(let notice, let reason):
-            for io in Array(connections.values) { close(io, notice: notice, reason: reason) }
+            for io in Array(connections.values) {
+                // A connection with a notice of its own is mid-request in another protocol (HTTP):
+                // the line would be no answer there, so it is only closed.
+                let ownNotice = io.connection.state.withLock { $0.deadlineNotice != nil }
+                close(io, notice: ownNotice ? [] : notice, reason: reason)
+            }
         case .stop:
             stopping = true
         }

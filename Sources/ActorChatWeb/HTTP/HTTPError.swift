@@ -2,9 +2,12 @@
 public struct HTTPError: Error, Equatable, Sendable {
     public var status: HTTPStatus
     public var detail: String
+    /// Headers the status needs (`Upgrade` with a 426, say).
+    public var headers: [String: String]
 
-    public init(_ status: HTTPStatus, _ detail: String) {
+    public init(_ status: HTTPStatus, _ detail: String, headers: [String: String] = [:]) {
         self.status = status
         self.detail = detail
+        self.headers = headers
     }
 }

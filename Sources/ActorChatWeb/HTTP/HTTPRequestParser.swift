@@ -89,7 +89,8 @@ public struct HTTPRequestParser: Sendable {
         if version == "HTTP/1.1" && headers.filter({ $0.name == "host" }).count != 1 {
             return .failure(HTTPError(.badRequest, "an HTTP/1.1 request needs exactly one Host header"))
         }
-        if request.header("transfer-encoding") != nil || (request.header("content-length").map { $0 != "0" } ?? false) {
+        let lengths = headers.filter { $0.name == "content-length" }
+        if request.header("transfer-encoding") != nil || lengths.count > 1 || lengths.contains(where: { $0.value != "0" }) {
             return .failure(HTTPError(.badRequest, "requests here carry no body"))
         }
         return .success(request)

@@ -17,7 +17,9 @@ public struct HTTPResponse: Sendable {
     }
 
     public init(error: HTTPError) {
-        self.init(error.status, text: "\(error.status.code) \(error.status.reason): \(error.detail)")
+        self.init(
+            error.status, text: "\(error.status.code) \(error.status.reason): \(error.detail)",
+            headers: error.headers.sorted { $0.key < $1.key }.map { (name: $0.key, value: $0.value) })
     }
 
     static let securityHeaders: [(name: String, value: String)] = [

@@ -21,8 +21,9 @@ public struct WebSocketDecoder: Sendable {
     public var maxMessageBytes: Int
     private var buffer: [UInt8] = []
     private var start = 0
-    /// The text message being reassembled from fragments, when one is.
-    private var fragments: [UInt8]?
+    /// The text message being reassembled from fragments, while `assembling`.
+    private var fragments: [UInt8] = []
+    private var assembling = false
     private var failed = false
 
     public init(maxMessageBytes: Int) {
@@ -68,9 +69,9 @@ public struct WebSocketDecoder: Sendable {
                 guard length <= 125 else { return fail(WebSocketFrame.CloseCode.protocolError, "a control frame carries at most 125 bytes") }
             } else {
                 switch opcode {
-                case .continuation where fragments == nil:
+                case .continuation where !assembling:
                     return fail(WebSocketFrame.CloseCode.protocolError, "a continuation frame with no message to continue")
-                case .text where fragments != nil, .binary where fragments != nil:
+                case .text where assembling, .binary where assembling:
                     return fail(WebSocketFrame.CloseCode.protocolError, "a new message began before the last one ended")
                 case .binary:
                     return fail(WebSocketFrame.CloseCode.unsupportedData, "only text messages are spoken here")
@@ -78,7 +79,7 @@ public struct WebSocketDecoder: Sendable {
                     break
                 }
                 // A message over the limit is refused from its header, before its bytes are held.
-                if UInt64(fragments?.count ?? 0) + length > UInt64(maxMessageBytes) {
+                if UInt64(fragments.count) + length > UInt64(maxMessageBytes) {
                     failed = true
                     return .tooLarge
                 }
@@ -87,12 +88,19 @@ public struct WebSocketDecoder: Sendable {
             guard available >= total else { return nil }
             let maskStart = start + headerSize
             let mask = (buffer[maskStart], buffer[maskStart + 1], buffer[maskStart + 2], buffer[maskStart + 3])
-            var payload = [UInt8](repeating: 0, count: Int(length))
+            // Data frames are unmasked straight onto the message being assembled, so a message in
+            // many small fragments costs its length, not its length times its fragments.
+            var payload: [UInt8] = []
+            if !opcode.isControl { swap(&payload, &fragments) }
+            let offset = payload.count
+            payload.append(contentsOf: repeatElement(0, count: Int(length)))
             buffer.withUnsafeBufferPointer { source in
-                let base = maskStart + 4
-                for index in 0..<payload.count {
-                    let key = switch index & 3 { case 0: mask.0; case 1: mask.1; case 2: mask.2; default: mask.3 }
-                    payload[index] = source[base + index] ^ key
+                payload.withUnsafeMutableBufferPointer { destination in
+                    let base = maskStart + 4
+                    for index in 0..<Int(length) {
+                        let key = switch index & 3 { case 0: mask.0; case 1: mask.1; case 2: mask.2; default: mask.3 }
+                        destination[offset + index] = source[base + index] ^ key
+                    }
                 }
             }
             start += total
@@ -101,14 +109,14 @@ public struct WebSocketDecoder: Sendable {
             case .pong: return .pong
             case .close: return close(payload)
             case .text, .continuation, .binary:
-                let message = (fragments ?? []) + payload
                 guard fin else {
-                    fragments = message
+                    swap(&payload, &fragments)
+                    assembling = true
                     continue
                 }
-                fragments = nil
-                guard UTF8Validation.isValid(message) else { return fail(WebSocketFrame.CloseCode.invalidPayload, "a text message is not valid UTF-8") }
-                return .text(message)
+                assembling = false
+                guard UTF8Validation.isValid(payload) else { return fail(WebSocketFrame.CloseCode.invalidPayload, "a text message is not valid UTF-8") }
+                return .text(payload)
             }
         }
         return nil
