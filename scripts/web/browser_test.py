@@ -151,6 +151,7 @@ with tempfile.TemporaryDirectory() as data:
         wait(bob, lambda d: "guest" not in d.find_element(By.ID, "me").text and not d.find_element(By.ID, "banner").is_displayed(),
              "bob back as his account", seconds=30)
         type_line(alice, "/msg bob psst, bob")
+        expect_message(alice, "psst, bob", "alice's own direct message in her view")
         wait(bob, lambda d: any(item.text.startswith("@alice") and "1" in item.text for item in d.find_elements(By.CSS_SELECTOR, "#directs li")),
              "an unread direct message from alice")
         bob.find_element(By.CSS_SELECTOR, "#directs li").click()

@@ -17,6 +17,7 @@ const $ = (id) => document.getElementById(id);
 const url = `${location.protocol === "https:" ? "wss" : "ws"}://${location.host}/ws`;
 const connection = new ChatConnection(url, { onEvent: handleEvent, onClose: handleClose });
 let reconnectDelay = 500;
+let reconnectTimer = null;
 let roomPoll = null;
 
 // ---- Login ----------------------------------------------------------------------------------
@@ -63,8 +64,13 @@ async function resumeSaved() {
     await connection.open();
     await start(JSON.parse(saved));
   } catch (error) {
-    localStorage.removeItem("actorchat.session");
-    $("login-error").textContent = "Your saved login has expired: " + describe(error);
+    connection.close();
+    if (error.code === "auth_failed") {
+      localStorage.removeItem("actorchat.session");
+      $("login-error").textContent = "Your saved login has expired: log in again.";
+    } else {
+      $("login-error").textContent = `Could not log you back in (${describe(error)}): reload to try again.`;
+    }
   }
 }
 
@@ -82,29 +88,28 @@ export async function logOut() {
 function handleClose(close) {
   clearInterval(roomPoll);
   if (state.loggingOut || !state.login) return;
+  if (close.reason === "session_replaced") {
+    // Another tab or device took this account over: taking it back would only start a tug of war.
+    showBanner("You logged in somewhere else, so this page was logged out. Reload to use it here.");
+    return;
+  }
   const reason = close.reason ? ` (${close.reason})` : "";
   scheduleReconnect(`Offline${reason}.`);
 }
 
 function scheduleReconnect(prefix) {
+  if (reconnectTimer !== null) return;
   const delay = reconnectDelay * (0.75 + Math.random() / 2);
   reconnectDelay = Math.min(reconnectDelay * 2, 15000);
   showBanner(`${prefix} Reconnecting in ${Math.ceil(delay / 1000)} s…`);
-  setTimeout(reconnect, delay);
+  reconnectTimer = setTimeout(reconnect, delay);
 }
 
 async function reconnect() {
+  reconnectTimer = null;
   try {
     await connection.open();
     await start(state.login);
-    for (const [name, room] of state.rooms) {
-      if (!room.joined) continue;
-      room.joined = false;
-      await joinRoom(name, { since: room.lastSeq });
-    }
-    reconnectDelay = 500;
-    showBanner(null);
-    render();
   } catch (error) {
     connection.close();
     if (error.code === "auth_failed" && state.session) {
@@ -113,7 +118,22 @@ async function reconnect() {
       return;
     }
     scheduleReconnect(`Still offline: ${describe(error)}.`);
+    return;
   }
+  reconnectDelay = 500;
+  showBanner(null);
+  // Each room resumes from the last message seen; one that cannot be rejoined says why, there.
+  for (const [name, room] of state.rooms) {
+    if (!room.joined) continue;
+    room.joined = false;
+    try {
+      await joinRoom(name, { since: room.lastSeq });
+    } catch (error) {
+      if (error.code === "disconnected" || error.code === "not_connected") return;
+      addLine("room", name, { kind: "error", text: `Could not rejoin ${name}: ${describe(error, name)}` });
+    }
+  }
+  render();
 }
 
 function showBanner(text) {
@@ -135,7 +155,7 @@ function room(name) {
 function setRooms(list) {
   const seen = new Set();
   for (const info of list) { room(info.name).info = info; seen.add(info.name); }
-  for (const [name, entry] of state.rooms) if (!seen.has(name) && !entry.joined) state.rooms.delete(name);
+  for (const [name, entry] of state.rooms) if (!seen.has(name) && !entry.joined && name !== "") state.rooms.delete(name);
   renderRooms();
 }
 
@@ -213,18 +233,25 @@ function handleEvent(frame) {
     case "message": {
       const entry = room(p.room);
       if (p.seq <= entry.lastSeq && !p.replay) break;
+      const fresh = p.seq > entry.lastSeq;
       entry.lastSeq = Math.max(entry.lastSeq, p.seq);
       if (entry.oldestSeq === null || p.seq < entry.oldestSeq) entry.oldestSeq = p.seq;
-      addLine("room", p.room, { kind: "message", from: p.from, text: p.text, ts: p.ts, replay: p.replay === true });
+      addLine("room", p.room, { kind: "message", from: p.from, text: p.text, ts: p.ts, replay: p.replay === true, fresh });
       break;
     }
-    case "history_gap":
-      room(p.room).more = true;
-      addLine("room", p.room, { kind: "notice", text: `Messages ${p.from}–${p.to} were missed while you were away: scroll up to load them.` });
+    case "history_gap": {
+      // The lines held end before the gap: start again from the replay, and page back into the gap.
+      const entry = room(p.room);
+      entry.lines = [];
+      entry.oldestSeq = null;
+      entry.more = true;
+      addLine("room", p.room, { kind: "notice", text: `Messages ${p.from}–${p.to} were said while you were away: scroll up to read them.` });
+      if (state.view?.kind === "room" && state.view.name === p.room) render();
       break;
+    }
     case "dm": {
       const peer = p.from === state.me ? p.to : p.from;
-      addLine("dm", peer, { kind: "message", from: p.from, text: p.text, ts: p.ts });
+      addLine("dm", peer, { kind: "message", from: p.from, text: p.text, ts: p.ts, fresh: true });
       break;
     }
     case "user_joined": memberChange(p.room, p.user, true, "joined"); break;
@@ -284,7 +311,8 @@ function addLine(kind, name, line) {
     const atBottom = list.scrollHeight - list.scrollTop - list.clientHeight < 40;
     list.append(lineElement(line));
     if (atBottom || line.from === state.me) list.scrollTop = list.scrollHeight;
-  } else if (line.kind === "message" && !line.replay && line.from !== state.me) {
+    if (entry.more) scheduleFill();
+  } else if (line.kind === "message" && line.fresh && line.from !== state.me) {
     entry.unread += 1;
   }
   renderRooms();
@@ -335,10 +363,15 @@ export function describe(error, roomName) {
 
 // ---- History paging -------------------------------------------------------------------------
 
-$("messages").addEventListener("scroll", async () => {
+$("messages").addEventListener("scroll", () => {
+  if ($("messages").scrollTop <= 20) loadOlder();
+});
+
+/// Pages back one screenful of the open room's history, when there is more.
+async function loadOlder() {
   const list = $("messages");
   const view = state.view;
-  if (list.scrollTop > 20 || view?.kind !== "room") return;
+  if (view?.kind !== "room") return;
   const entry = room(view.name);
   if (!entry.joined || !entry.more || entry.loading || entry.oldestSeq === null) return;
   entry.loading = true;
@@ -358,7 +391,20 @@ $("messages").addEventListener("scroll", async () => {
   } finally {
     entry.loading = false;
   }
-});
+}
+
+/// A list too short to scroll gives no way to page back: load on its behalf.
+function fillIfShort() {
+  const list = $("messages");
+  if (list.scrollHeight <= list.clientHeight) loadOlder();
+}
+
+/// Checks once a burst of lines (a replay) has come in, rather than at its first line.
+let fillTimer = null;
+function scheduleFill() {
+  clearTimeout(fillTimer);
+  fillTimer = setTimeout(fillIfShort, 250);
+}
 
 export async function showHistory(count) {
   if (state.view?.kind !== "room") { flash("open a room first"); return; }
@@ -391,6 +437,7 @@ function render() {
   list.append(...entry.lines.map(lineElement));
   list.scrollTop = list.scrollHeight;
   renderMembers();
+  if (view.kind === "room" && entry.more) fillIfShort();
 }
 
 /// The open room's members, with their roles; clicking one opens a direct conversation.
@@ -465,7 +512,8 @@ $("compose").addEventListener("submit", async (event) => {
     else await say(line);
   } catch (error) {
     flash(describe(error));
-    if (error?.code === "disconnected") input.value = line;
+    // A line that never left is kept to send again; one that may have arrived is not, or it could double.
+    if (error?.code === "not_connected") input.value = line;
   }
 });
 

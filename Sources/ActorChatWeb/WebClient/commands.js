@@ -22,16 +22,17 @@ const commands = [
     await c.leaveRoom(room ?? current(c));
   }],
   ["switch", "/switch ROOM", "talk in another room you are in", 1, 1, async (c, [room]) => {
-    if (!c.state.rooms.get(room)?.joined) throw { message: `you are not in ${room}: /join it first` };
-    c.show("room", room);
+    const name = [...c.state.rooms.keys()].find((key) => key.toLowerCase() === room.toLowerCase());
+    if (!name || !c.state.rooms.get(name).joined) throw { message: `you are not in ${room}: /join it first` };
+    c.show("room", name);
   }],
   ["create", "/create ROOM LIMIT [private]", "create a room", 2, 3, async (c, [room, limit, privacy]) => {
     await c.connection.request("create_room", { room, limit: Number(limit), private: privacy === "private" });
     c.show("room", await c.joinRoom(room));
   }],
   ["msg", "/msg USER TEXT", "send a direct message", 2, Infinity, async (c, [to, ...words]) => {
-    await c.connection.request("dm", { to, text: words.join(" ") });
-    c.show("dm", to);
+    const reply = await c.connection.request("dm", { to, text: words.join(" ") });
+    c.show("dm", reply.params.to);
   }],
   ["close", "/close ROOM", "close a room (its owner or an admin)", 1, 1, async (c, [room]) => {
     await c.connection.request("close_room", { room });
