@@ -66,3 +66,17 @@ import Testing
         ])
     }
 }
+
+extension DispatcherTests {
+    /// The requests with deep frames run in a task of their own, so an idle session does not keep
+    /// their memory; the frequent ones, above all `send`, run inline and pay nothing for it.
+    @Test func theRareDeepRequestsRunInTheirOwnTask() {
+        let dispatcher = Dispatcher.chat()
+        for event in ["login", "register", "password", "logout", "create_room", "close_room", "history", "set_room", "op", "ban", "invite"] {
+            #expect(dispatcher.runsInOwnTask(event), "\(event)")
+        }
+        for event in ["send", "join", "leave", "ping", "dm", "who", "rooms"] {
+            #expect(!dispatcher.runsInOwnTask(event), "\(event)")
+        }
+    }
+}

@@ -19,6 +19,7 @@ public struct Dispatcher: Sendable {
         /// Param names as `help` lists them; an optional one ends in `?`.
         let params: [String]
         let pipelined: Bool
+        let ownTask: Bool
         let handler: Handler
     }
 
@@ -29,11 +30,14 @@ public struct Dispatcher: Sendable {
     /// Registers the handler for `event`. One handler per event: registering a name twice is a bug.
     /// A `pipelined` handler's reply comes from a later commit, in order with the session's other
     /// pipelined requests (`SessionContext.commits`); every other request waits for those first.
+    /// An `ownTask` handler runs in a task of its own (see `Session`): for requests that are rare
+    /// and need deep frames, whose memory would otherwise stay with every session that sent one.
     public mutating func on(
-        _ event: String, params: [String] = [], access: Access = .loggedIn, pipelined: Bool = false, _ handler: @escaping Handler
+        _ event: String, params: [String] = [], access: Access = .loggedIn, pipelined: Bool = false, ownTask: Bool = false,
+        _ handler: @escaping Handler
     ) {
         precondition(routes[event] == nil, "'\(event)' is registered twice")
-        routes[event] = Route(access: access, params: params, pipelined: pipelined, handler: handler)
+        routes[event] = Route(access: access, params: params, pipelined: pipelined, ownTask: ownTask, handler: handler)
     }
 
     /// Every registered event with its params and who may send it, by name.
@@ -69,6 +73,11 @@ public struct Dispatcher: Sendable {
     /// Whether `event`'s reply may follow replies still owed to earlier requests (see `on`).
     public func isPipelined(_ event: String) -> Bool {
         routes[event]?.pipelined ?? false
+    }
+
+    /// Whether `event`'s handler runs in a task of its own (see `on`).
+    public func runsInOwnTask(_ event: String) -> Bool {
+        routes[event]?.ownTask ?? false
     }
 
     public var events: [String] { routes.keys.sorted() }

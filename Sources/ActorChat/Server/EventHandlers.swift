@@ -6,7 +6,7 @@ extension Dispatcher {
     public static func chat() -> Dispatcher {
         var dispatcher = Dispatcher()
 
-        dispatcher.on("login", params: ["name", "token?", "password?", "session?"], access: .anyone) { request, context throws(ChatError) in
+        dispatcher.on("login", params: ["name", "token?", "password?", "session?"], access: .anyone, ownTask: true) { request, context throws(ChatError) in
             guard context.user == nil else { throw .alreadyLoggedIn }
             let name = try request.params.requiredString("name")
             let admin = try isAdmin(token: try request.params.optionalString("token"), configuration: context.services.configuration)
@@ -22,7 +22,7 @@ extension Dispatcher {
             }
         }
 
-        dispatcher.on("register", params: ["name?", "password", "token?"], access: .anyone) { request, context throws(ChatError) in
+        dispatcher.on("register", params: ["name?", "password", "token?"], access: .anyone, ownTask: true) { request, context throws(ChatError) in
             let password = try request.params.requiredString("password")
             let given = try request.params.optionalString("name")
             // A name `--admin` makes an admin is registered with admin rights, or the first
@@ -55,7 +55,7 @@ extension Dispatcher {
             context.services.log.log(.info, "register \(registered) #\(context.connection.id)")
         }
 
-        dispatcher.on("password", params: ["old", "new"]) { request, context throws(ChatError) in
+        dispatcher.on("password", params: ["old", "new"], ownTask: true) { request, context throws(ChatError) in
             let user = try context.loggedInUser()
             guard let key = context.account else { throw .forbidden("only a registered account has a password; register first") }
             try await context.services.accounts.changePassword(
@@ -69,7 +69,7 @@ extension Dispatcher {
             context.reply(.pong, to: request)
         }
 
-        dispatcher.on("logout", params: ["everywhere?"], access: .anyone) { request, context throws(ChatError) in
+        dispatcher.on("logout", params: ["everywhere?"], access: .anyone, ownTask: true) { request, context throws(ChatError) in
             let everywhere = try request.params.optionalBool("everywhere") ?? false
             if let key = context.account {
                 if everywhere {
@@ -91,7 +91,7 @@ extension Dispatcher {
             context.reply(.rooms(try await context.services.rooms.encodedRoomList(for: try context.loggedInUser().id)), to: request)
         }
 
-        dispatcher.on("create_room", params: ["room", "limit", "private?"]) { request, context throws(ChatError) in
+        dispatcher.on("create_room", params: ["room", "limit", "private?"], ownTask: true) { request, context throws(ChatError) in
             let room = try request.params.requiredString("room")
             guard let limit = request.params["limit"] else { throw .invalidParams("'limit' is required") }
             guard let count = limit.integer else { throw .invalidLimit("'limit' must be a whole number") }
@@ -109,7 +109,7 @@ extension Dispatcher {
             context.services.log.log(.info, "join \(room) \(user.name)")
         }
 
-        dispatcher.on("history", params: ["room", "before?", "limit?"]) { request, context throws(ChatError) in
+        dispatcher.on("history", params: ["room", "before?", "limit?"], ownTask: true) { request, context throws(ChatError) in
             let room = try request.params.requiredString("room")
             let user = try context.loggedInUser()
             let before = try request.params.optionalInteger("before")
@@ -158,7 +158,7 @@ extension Dispatcher {
             try await context.services.rooms.directMessage(text: text, to: recipient, userID: try context.loggedInUser().id, replyID: request.id)
         }
 
-        dispatcher.on("close_room", params: ["room"]) { request, context throws(ChatError) in
+        dispatcher.on("close_room", params: ["room"], ownTask: true) { request, context throws(ChatError) in
             let room = try request.params.requiredString("room")
             let user = try context.loggedInUser()
             try await context.services.rooms.closeRoom(room, by: user.id, replyID: request.id)
@@ -174,7 +174,7 @@ extension Dispatcher {
         }
 
         for (event, op) in [("op", true), ("deop", false)] {
-            dispatcher.on(event, params: ["room", "user"]) { request, context throws(ChatError) in
+            dispatcher.on(event, params: ["room", "user"], ownTask: true) { request, context throws(ChatError) in
                 let room = try request.params.requiredString("room")
                 let target = try request.params.requiredString("user")
                 let user = try context.loggedInUser()
@@ -185,7 +185,7 @@ extension Dispatcher {
             }
         }
 
-        dispatcher.on("invite", params: ["room", "user"]) { request, context throws(ChatError) in
+        dispatcher.on("invite", params: ["room", "user"], ownTask: true) { request, context throws(ChatError) in
             let room = try request.params.requiredString("room")
             let target = try request.params.requiredString("user")
             let user = try context.loggedInUser()
@@ -194,7 +194,7 @@ extension Dispatcher {
             context.services.log.log(.info, "invite \(target) to \(room) by \(user.name)")
         }
 
-        dispatcher.on("uninvite", params: ["room", "user"]) { request, context throws(ChatError) in
+        dispatcher.on("uninvite", params: ["room", "user"], ownTask: true) { request, context throws(ChatError) in
             let room = try request.params.requiredString("room")
             let target = try request.params.requiredString("user")
             let user = try context.loggedInUser()
@@ -202,7 +202,7 @@ extension Dispatcher {
             context.services.log.log(.info, "uninvite \(target) from \(room) by \(user.name)")
         }
 
-        dispatcher.on("set_room", params: ["room", "limit?", "private?"]) { request, context throws(ChatError) in
+        dispatcher.on("set_room", params: ["room", "limit?", "private?"], ownTask: true) { request, context throws(ChatError) in
             let room = try request.params.requiredString("room")
             let limit: Int?
             switch request.params["limit"] {
@@ -219,7 +219,7 @@ extension Dispatcher {
         }
 
         for (event, ban) in [("ban", true), ("unban", false)] {
-            dispatcher.on(event, params: ["room", "user"]) { request, context throws(ChatError) in
+            dispatcher.on(event, params: ["room", "user"], ownTask: true) { request, context throws(ChatError) in
                 let room = try request.params.requiredString("room")
                 let target = try request.params.requiredString("user")
                 let user = try context.loggedInUser()
@@ -228,13 +228,13 @@ extension Dispatcher {
             }
         }
 
-        dispatcher.on("logs", params: ["limit?"], access: .admin) { request, context throws(ChatError) in
+        dispatcher.on("logs", params: ["limit?"], access: .admin, ownTask: true) { request, context throws(ChatError) in
             let limit = try request.params.optionalInteger("limit") ?? 100
             guard limit >= 0 else { throw .invalidParams("'limit' must not be negative") }
             context.reply(.logs(context.services.log.lines(limit: limit)), to: request)
         }
 
-        dispatcher.on("stats", params: [], access: .admin) { request, context throws(ChatError) in
+        dispatcher.on("stats", params: [], access: .admin, ownTask: true) { request, context throws(ChatError) in
             context.reply(.stats(await context.services.stats()), to: request)
         }
 

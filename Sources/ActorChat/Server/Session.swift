@@ -1,8 +1,9 @@
 import ActorChatCore
 import ActorChatProtocol
 /// One connection's life: frames requests from its inbound stream (JSON lines, or WebSocket
-/// messages after an HTTP upgrade), dispatches each request in order, and on the way out leaves every room so the others hear `user_left` exactly once. An actor on
-/// the `SessionExecutor` it shares with the `RoomManager`, so its awaits on the rooms do not switch threads.
+/// messages after an HTTP upgrade), dispatches each request in order, and on the way out leaves
+/// every room so the others hear `user_left` exactly once. An actor on the `SessionExecutor` it
+/// shares with the `RoomManager`, so its awaits on the rooms do not switch threads.
 actor Session {
     let connection: Connection
     let services: ServerServices
@@ -23,7 +24,7 @@ actor Session {
         var context = SessionContext(connection: connection, services: services)
         var chunks = connection.inbound.makeAsyncIterator()
         connection.setDeadline(in: configuration.loginTimeoutSeconds)
-        services.log.log(.info, "connect \(connection.peer) #\(connection.id)")
+        logConnect()
         // One look at the first bytes: an HTTP request line starts with an upper-case method, a
         // request of the protocol with `{` or a blank. After this, a TCP client pays nothing for it.
         var transport: ServerMetrics.Transport?
@@ -33,17 +34,14 @@ actor Session {
                 services.metrics.opened(.http)
                 if let rest = await serveHTTP(first: first, chunks: &chunks) {
                     transport = .websocket
-                    // Until login, requests are short, few and due within the login timeout.
-                    var framing = WebSocketRequestFraming(connection: connection, maxRequestBytes: min(configuration.loginLineBytes, configuration.maxLineBytes))
-                    await serve(&framing, first: rest, chunks: &chunks, context: &context)
+                    await serveWebSocket(first: rest, chunks: &chunks, context: &context)
                 } else {
                     context.closing = .httpServed
                 }
             } else {
                 transport = .tcp
                 services.metrics.opened(.tcp)
-                var framing = LineFramer(maxLineBytes: min(configuration.loginLineBytes, configuration.maxLineBytes))
-                await serve(&framing, first: first, chunks: &chunks, context: &context)
+                await serveLines(first: first, chunks: &chunks, context: &context)
             }
         }
         // Its messages still being committed reach their rooms before the user leaves them.
@@ -54,14 +52,46 @@ actor Session {
             await services.rooms.logout(userID: user.id, reason: reason == .clientClosed ? "disconnected" : reason.rawValue)
         }
         connection.close(reason)
+        recordDisconnect(name: context.user?.name, reason: reason, transport: transport)
+    }
+
+    // A task keeps the most memory its deepest chain of async calls ever needed (in slabs of about
+    // 1 KB), and an idle session keeps it for as long as it is connected. So the async functions
+    // here stay small: work that does not wait (logging, encoding) is in synchronous functions,
+    // whose locals live on the thread's stack, and each door's reading loop is a function of its own.
+
+    @inline(never)
+    private func logConnect() {
+        services.log.log(.info, "connect \(connection.peer) #\(connection.id)")
+    }
+
+    @inline(never)
+    private func recordDisconnect(name: String?, reason: DisconnectReason, transport: ServerMetrics.Transport?) {
         if let transport { services.metrics.closed(transport) }
         services.connectionClosed(reason)
-        services.log.log(.info, "disconnect \(context.user?.name ?? "-") #\(connection.id) \(reason.rawValue)")
+        services.log.log(.info, "disconnect \(name ?? "-") #\(connection.id) \(reason.rawValue)")
+    }
+
+    /// JSON lines. Until login, requests are short, few and due within the login timeout.
+    @inline(never)
+    private func serveLines(first: [UInt8], chunks: inout AsyncStream<[UInt8]>.Iterator, context: inout SessionContext) async {
+        let configuration = services.configuration
+        var framing = LineFramer(maxLineBytes: min(configuration.loginLineBytes, configuration.maxLineBytes))
+        await serve(&framing, first: first, chunks: &chunks, context: &context)
+    }
+
+    /// WebSocket messages, after the upgrade; the same limits.
+    @inline(never)
+    private func serveWebSocket(first: [UInt8], chunks: inout AsyncStream<[UInt8]>.Iterator, context: inout SessionContext) async {
+        let configuration = services.configuration
+        var framing = WebSocketRequestFraming(connection: connection, maxRequestBytes: min(configuration.loginLineBytes, configuration.maxLineBytes))
+        await serve(&framing, first: first, chunks: &chunks, context: &context)
     }
 
     /// Reads requests until the input ends or the session is closed. Until login, requests are
     /// short, few and due within the login timeout: a connection that never logs in costs little
     /// and not for long.
+    @inline(never)
     private func serve<Framing: RequestFraming>(
         _ framing: inout Framing, first: [UInt8], chunks: inout AsyncStream<[UInt8]>.Iterator, context: inout SessionContext
     ) async {
@@ -85,7 +115,7 @@ actor Session {
                     if context.user == nil {
                         linesBeforeLogin += 1
                         if linesBeforeLogin > configuration.loginMaxLines {
-                            send(.timeout("log in within \(configuration.loginMaxLines) requests"))
+                            refuseLinesBeforeLogin()
                             context.closing = .timeout
                             break
                         }
@@ -111,6 +141,7 @@ actor Session {
 
     /// Takes the rate limit's token for a request. Over the rate, requests wait; a client that
     /// keeps sending while they wait fills its inbound bound and is cut (false) rather than buffered.
+    @inline(never)
     private func withinRate(_ limiter: inout RateLimiter, now: UInt64, context: inout SessionContext) async -> Bool {
         guard let wait = limiter.reserve(now: now) else { return true }
         if connection.isReadingPaused {
@@ -130,21 +161,60 @@ actor Session {
         switch Envelope.decode(line) {
         case .failure(let failure):
             await context.commits.drained()
-            send(failure.error, id: failure.id)
-            services.log.log(.info, "error \(failure.error.code) #\(connection.id)")
+            report(failure.error, id: failure.id, event: nil)
         case .success(let request):
             if !dispatcher.isPipelined(request.event) { await context.commits.drained() }
             do {
-                try await dispatcher.dispatch(request, context: &context)
+                if dispatcher.runsInOwnTask(request.event) {
+                    try await dispatchInOwnTask(request, context: &context)
+                } else {
+                    try await dispatcher.dispatch(request, context: &context)
+                }
             } catch {
                 await context.commits.drained()
-                send(error, id: request.id)
-                services.log.log(.info, "error \(error.code) for \(request.event.prefix(32)) #\(connection.id)")
+                report(error, id: request.id, event: request.event)
             }
         }
     }
 
+    /// Runs a request in a task of its own, on this actor, and waits for it. A task keeps the memory
+    /// its deepest call ever needed for as long as it lives; a session lives as long as its
+    /// connection, so the rare requests with deep frames (a login, a password, a room's settings)
+    /// leave theirs with a task that ends when they do.
+    private func dispatchInOwnTask(_ request: ClientRequest, context: inout SessionContext) async throws(ChatError) {
+        let given = context
+        let task = Task(executorPreference: services.executor) { () async -> (SessionContext, ChatError?) in
+            var working = given
+            do throws(ChatError) {
+                try await self.dispatcher.dispatch(request, context: &working)
+                return (working, nil)
+            } catch {
+                return (working, error)
+            }
+        }
+        let (changed, failure) = await task.value
+        context = changed
+        if let failure { throw failure }
+    }
+
+    /// An error reply to a request, logged.
+    @inline(never)
+    private func report(_ error: ChatError, id: JSONValue?, event: String?) {
+        send(error, id: id)
+        if let event {
+            services.log.log(.info, "error \(error.code) for \(event.prefix(32)) #\(connection.id)")
+        } else {
+            services.log.log(.info, "error \(error.code) #\(connection.id)")
+        }
+    }
+
+    @inline(never)
+    private func refuseLinesBeforeLogin() {
+        send(.timeout("log in within \(services.configuration.loginMaxLines) requests"))
+    }
+
     /// Sends an error reply, counted for `/metrics`.
+    @inline(never)
     private func send(_ error: ChatError, id: JSONValue? = nil) {
         connection.send(ServerEvent.error(error).encoded(id: id))
         services.metrics.error(error.code)
