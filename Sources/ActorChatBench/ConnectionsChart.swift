@@ -41,7 +41,7 @@ package struct ConnectionsChart {
         self.runs = runs.sorted { $0.clients < $1.clients }
     }
 
-    private static let width = 760.0, left = 80.0, right = 24.0
+    private static let width = SweepChart.width, left = SweepChart.left, right = SweepChart.right
     private static let memoryPanel = (top: 56.0, bottom: 286.0)
     private static let timePanel = (top: 336.0, bottom: 526.0)
     private static let height = 620.0
@@ -66,13 +66,7 @@ package struct ConnectionsChart {
             (Self.memoryPanel, "server memory (RSS), MB", memoryMax, { (value: Double) in yMemory(value * 1_048_576) }),
             (Self.timePanel, "seconds to connect, log in and join", timeMax, yTime),
         ] {
-            svg += "<text x=\"\(Self.left)\" y=\"\(panel.top - 8)\" font-weight=\"bold\">\(label)</text>\n"
-            svg += "<line x1=\"\(Self.left)\" y1=\"\(panel.bottom)\" x2=\"\(Self.width - Self.right)\" y2=\"\(panel.bottom)\" stroke=\"black\"/>\n"
-            svg += "<line x1=\"\(Self.left)\" y1=\"\(panel.top)\" x2=\"\(Self.left)\" y2=\"\(panel.bottom)\" stroke=\"black\"/>\n"
-            for tick in SweepChart.ticks(upTo: xMax) {
-                svg += "<line x1=\"\(SweepChart.format(x(tick)))\" y1=\"\(panel.top)\" x2=\"\(SweepChart.format(x(tick)))\" y2=\"\(panel.bottom)\" stroke=\"#eee\"/>\n"
-                svg += "<text x=\"\(SweepChart.format(x(tick)))\" y=\"\(panel.bottom + 16)\" text-anchor=\"middle\">\(LoadTable.count(tick))</text>\n"
-            }
+            svg += SweepChart.panelFrame(top: panel.top, bottom: panel.bottom, label: label, xMax: xMax, x: x)
             for tick in SweepChart.ticks(upTo: yMax) {
                 svg += "<line x1=\"\(Self.left)\" y1=\"\(SweepChart.format(y(tick)))\" x2=\"\(Self.width - Self.right)\" y2=\"\(SweepChart.format(y(tick)))\" stroke=\"#eee\"/>\n"
                 svg += "<text x=\"\(Self.left - 6)\" y=\"\(SweepChart.format(y(tick) + 4))\" text-anchor=\"end\">\(Self.label(tick))</text>\n"
@@ -101,12 +95,7 @@ package struct ConnectionsChart {
             svg += "<text x=\"\(SweepChart.format(x(largest.clients) - 8))\" y=\"\(SweepChart.format(yTime(largest.seconds) - 8))\" text-anchor=\"end\" fill=\"\(Self.timeColor)\">\(String(format: "%.2f s", largest.seconds))</text>\n"
         }
         svg += "<text x=\"\(SweepChart.format((Self.left + Self.width - Self.right) / 2))\" y=\"\(Self.timePanel.bottom + 34)\" text-anchor=\"middle\">clients</text>\n"
-        let lines = caption.components(separatedBy: "; ")
-        for (index, line) in lines.enumerated() {
-            let y = Self.height - 10 - Double(lines.count - 1 - index) * 14
-            svg += "<text x=\"12\" y=\"\(SweepChart.format(y))\" font-size=\"11\" fill=\"#444\">\(SweepChart.escape(line))</text>\n"
-        }
-        return svg + "</svg>\n"
+        return svg + SweepChart.captionLines(caption, height: Self.height) + "</svg>\n"
     }
 
     private static func label(_ value: Double) -> String {

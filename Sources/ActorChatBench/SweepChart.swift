@@ -44,7 +44,8 @@ package struct SweepChart {
         self.series = series
     }
 
-    private static let width = 760.0, left = 80.0, right = 24.0
+    /// The page and its margins, shared with `ConnectionsChart`.
+    static let width = 760.0, left = 80.0, right = 24.0
     private static let throughputPanel = (top: 56.0, bottom: 286.0)
     private static let latencyPanel = (top: 336.0, bottom: 566.0)
     private static let height = 660.0
@@ -73,13 +74,7 @@ package struct SweepChart {
             """
         // Axes, ticks and grid lines.
         for (panel, label) in [(Self.throughputPanel, "deliveries/s achieved"), (Self.latencyPanel, "latency, ms (log)")] {
-            svg += "<text x=\"\(Self.left)\" y=\"\(panel.top - 8)\" font-weight=\"bold\">\(label)</text>\n"
-            svg += "<line x1=\"\(Self.left)\" y1=\"\(panel.bottom)\" x2=\"\(Self.width - Self.right)\" y2=\"\(panel.bottom)\" stroke=\"black\"/>\n"
-            svg += "<line x1=\"\(Self.left)\" y1=\"\(panel.top)\" x2=\"\(Self.left)\" y2=\"\(panel.bottom)\" stroke=\"black\"/>\n"
-            for tick in Self.ticks(upTo: xMax) {
-                svg += "<line x1=\"\(Self.format(x(tick)))\" y1=\"\(panel.top)\" x2=\"\(Self.format(x(tick)))\" y2=\"\(panel.bottom)\" stroke=\"#eee\"/>\n"
-                svg += "<text x=\"\(Self.format(x(tick)))\" y=\"\(panel.bottom + 16)\" text-anchor=\"middle\">\(LoadTable.count(tick))</text>\n"
-            }
+            svg += Self.panelFrame(top: panel.top, bottom: panel.bottom, label: label, xMax: xMax, x: x)
         }
         for tick in Self.ticks(upTo: yMax) {
             svg += "<line x1=\"\(Self.left)\" y1=\"\(Self.format(yThroughput(tick)))\" x2=\"\(Self.width - Self.right)\" y2=\"\(Self.format(yThroughput(tick)))\" stroke=\"#eee\"/>\n"
@@ -126,13 +121,28 @@ package struct SweepChart {
         }
         svg += "<text x=\"\(Self.width - Self.right)\" y=\"\(Self.latencyPanel.top - 8)\" text-anchor=\"end\" fill=\"#666\">solid p99, dashed p50</text>\n"
         svg += "<text x=\"\(Self.format((Self.left + Self.width - Self.right) / 2))\" y=\"\(Self.latencyPanel.bottom + 34)\" text-anchor=\"middle\">deliveries/s offered</text>\n"
-        // The caption's parts ("; " apart) each on a line of their own, so a long command fits.
-        let lines = caption.components(separatedBy: "; ")
-        for (index, line) in lines.enumerated() {
-            let y = Self.height - 10 - Double(lines.count - 1 - index) * 14
-            svg += "<text x=\"12\" y=\"\(Self.format(y))\" font-size=\"11\" fill=\"#444\">\(Self.escape(line))</text>\n"
+        return svg + Self.captionLines(caption, height: Self.height) + "</svg>\n"
+    }
+
+    /// A panel's label, its axes, and the x axis's ticks with their grid lines.
+    static func panelFrame(top: Double, bottom: Double, label: String, xMax: Double, x: (Double) -> Double) -> String {
+        var svg = "<text x=\"\(left)\" y=\"\(top - 8)\" font-weight=\"bold\">\(escape(label))</text>\n"
+        svg += "<line x1=\"\(left)\" y1=\"\(bottom)\" x2=\"\(width - right)\" y2=\"\(bottom)\" stroke=\"black\"/>\n"
+        svg += "<line x1=\"\(left)\" y1=\"\(top)\" x2=\"\(left)\" y2=\"\(bottom)\" stroke=\"black\"/>\n"
+        for tick in ticks(upTo: xMax) {
+            svg += "<line x1=\"\(format(x(tick)))\" y1=\"\(top)\" x2=\"\(format(x(tick)))\" y2=\"\(bottom)\" stroke=\"#eee\"/>\n"
+            svg += "<text x=\"\(format(x(tick)))\" y=\"\(bottom + 16)\" text-anchor=\"middle\">\(LoadTable.count(tick))</text>\n"
         }
-        return svg + "</svg>\n"
+        return svg
+    }
+
+    /// The caption's parts ("; " apart), each on a line of its own at the foot, so a long command fits.
+    static func captionLines(_ caption: String, height: Double) -> String {
+        let lines = caption.components(separatedBy: "; ")
+        return lines.enumerated().map { index, line in
+            let y = height - 10 - Double(lines.count - 1 - index) * 14
+            return "<text x=\"12\" y=\"\(format(y))\" font-size=\"11\" fill=\"#444\">\(escape(line))</text>\n"
+        }.joined()
     }
 
     /// The smallest 1, 2 or 5 times a power of ten at or above `value`.

@@ -138,9 +138,9 @@ import Testing
         #expect(refused["code"] == "rate_limited", "even the right password waits while the name is locked")
         let wait = refused["retry_after_ms"]?.integer ?? 0
         #expect((1...4000).contains(wait))
-        // allowed-sleep: the lockout's end is a time, not an event; the server said when, and
-        // waiting that long is what the protocol asks of a client.
-        try await Task.sleep(for: .milliseconds(wait))
+        // The lockout's end is a time, not an event; the server said when, and waiting that long
+        // is what the protocol asks of a client.
+        try await Task.sleep(for: .milliseconds(wait))  // allowed-sleep: retry_after_ms, as the protocol asks
         #expect(try await client.request("login", ["name": "fred", "password": .string(Self.password)]).event == "welcome")
         await server.stop()
     }
