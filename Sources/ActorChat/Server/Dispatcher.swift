@@ -82,6 +82,7 @@ public struct Dispatcher: Sendable {
 
     public var events: [String] { routes.keys.sorted() }
 
+    @inline(__always)
     nonisolated(nonsending) public func dispatch(_ request: ClientRequest, context: inout SessionContext) async throws(ChatError) {
         guard let route = routes[request.event] else {
             throw .unknownEvent(String(request.event.prefix(64)), suggestion: closestEvent(to: request.event))

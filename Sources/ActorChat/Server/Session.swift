@@ -182,19 +182,24 @@ actor Session {
     /// connection, so the rare requests with deep frames (a login, a password, a room's settings)
     /// leave theirs with a task that ends when they do.
     private func dispatchInOwnTask(_ request: ClientRequest, context: inout SessionContext) async throws(ChatError) {
-        let given = context
-        let task = Task(executorPreference: services.executor) { () async -> (SessionContext, ChatError?) in
-            var working = given
+        // The task is made by a synchronous function and its outcome comes back boxed: a task
+        // handle and a reference are all this frame holds while it waits.
+        let outcome = await ownTask(request, context: context).value
+        context = outcome.context
+        if let failure = outcome.error { throw failure }
+    }
+
+    @inline(never)
+    private func ownTask(_ request: ClientRequest, context: SessionContext) -> Task<OwnTaskOutcome, Never> {
+        Task(executorPreference: services.executor) {
+            var working = context
             do throws(ChatError) {
                 try await self.dispatcher.dispatch(request, context: &working)
-                return (working, nil)
+                return OwnTaskOutcome(context: working, error: nil)
             } catch {
-                return (working, error)
+                return OwnTaskOutcome(context: working, error: error)
             }
         }
-        let (changed, failure) = await task.value
-        context = changed
-        if let failure { throw failure }
     }
 
     /// An error reply to a request, logged.
@@ -218,5 +223,16 @@ actor Session {
     private func send(_ error: ChatError, id: JSONValue? = nil) {
         connection.send(ServerEvent.error(error).encoded(id: id))
         services.metrics.error(error.code)
+    }
+}
+
+/// What a request run in a task of its own leaves: the session's state after it, and its error.
+private final class OwnTaskOutcome: Sendable {
+    let context: SessionContext
+    let error: ChatError?
+
+    init(context: SessionContext, error: ChatError?) {
+        self.context = context
+        self.error = error
     }
 }
