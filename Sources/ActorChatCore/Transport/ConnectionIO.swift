@@ -24,7 +24,15 @@ final class ConnectionIO {
 
     let connection: Connection
     var id: UInt64 { connection.id }
-    var phase: Phase
+    var phase: Phase {
+        didSet { notePhase() }
+    }
+    /// The phase's kind, kept beside it: a broadcast checks `isClosing` for every recipient, and
+    /// reading it from `phase` copies the enum (with its continuation) through the runtime each time.
+    private(set) var isConnecting = false
+    private(set) var isLingering = false
+    /// Draining or lingering: no new output is taken.
+    private(set) var isClosing = false
     var writeState = WriteState.ready(stalledSince: nil)
     /// Output not yet written.
     var output = OutboundBuffer()
@@ -54,21 +62,15 @@ final class ConnectionIO {
         self.phase = phase
         self.countsTowardsAdmission = countsTowardsAdmission
         outboundLimit = connection.limits.outboundBytes
+        notePhase()
     }
 
-    var isConnecting: Bool {
-        if case .connecting = phase { true } else { false }
-    }
-
-    var isLingering: Bool {
-        if case .lingering = phase { true } else { false }
-    }
-
-    /// Draining or lingering: no new output is taken.
-    var isClosing: Bool {
+    private func notePhase() {
         switch phase {
-        case .draining, .lingering: true
-        case .connecting, .open: false
+        case .connecting: (isConnecting, isLingering, isClosing) = (true, false, false)
+        case .open: (isConnecting, isLingering, isClosing) = (false, false, false)
+        case .draining: (isConnecting, isLingering, isClosing) = (false, false, true)
+        case .lingering: (isConnecting, isLingering, isClosing) = (false, true, true)
         }
     }
 
