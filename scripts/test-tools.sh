@@ -12,7 +12,7 @@ python3 -c "import venv, ensurepip" 2>/dev/null || missing+=(python3-venv)
 if [ "${#missing[@]}" -gt 0 ]; then
     if [ "$(id -u)" = 0 ]; then
         echo "test-tools: installing ${missing[*]}" >&2
-        apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+        apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
     else
         echo "test-tools: missing ${missing[*]}; install with: sudo apt-get install ${missing[*]}" >&2
         exit 1
