@@ -23,7 +23,7 @@ package enum BenchCommandLine {
                 .init("server-pid", value: "pid", help: "The server's pid, to report its CPU and memory."),
                 .init("json", value: "file", help: "Also write the figures to this file as JSON."),
                 .init("token", value: "token", help: "The server's admin token: also report the store's commits per step (from stats)."),
-                .init("history-probe", help: "With --token, time a 50-message history every 10 ms during each step."),
+                .init("history-probe", help: "With --token, time a 50-message history every 10 ms during each step, each followed by a ping."),
                 .init("trickle", help: "Clients arrive one at a time, each joining when its welcome comes back (default: all log in, then all join at once)."),
                 .init("websocket", help: "Clients speak WebSocket (GET /ws, one text frame per request) instead of JSON lines."),
                 .init("login-storm", value: "per-second", help: "Also make this many password logins a second during each step, each on a new connection."),

@@ -42,6 +42,8 @@ package enum LoadTable {
         Column(title: "history", unit: "p99 ms", width: 7) { cell($1.probe?.history) { milliseconds($0.percentile(0.99)) } },
         Column(title: "history", unit: "max ms", width: 7) { cell($1.probe?.history) { milliseconds(Double($0.maxNanos) / 1e6) } },
         Column(title: "history", unit: "errors", width: 7) { index, step in step.probe?.history == nil ? "-" : count(Double(step.probe?.historyErrors ?? 0)) },
+        Column(title: "ping", unit: "p50 ms", width: 7) { cell($1.probe?.ping) { milliseconds($0.percentile(0.5)) } },
+        Column(title: "ping", unit: "p99 ms", width: 7) { cell($1.probe?.ping) { milliseconds($0.percentile(0.99)) } },
     ]
 
     package static func header(_ columns: [Column] = columns) -> [String] {
@@ -65,6 +67,7 @@ package enum LoadTable {
     package static let storeLegend = [
         "commits: store transactions per second; batch: writes per commit; commit: p99 of the newest 4,096 commits",
         "store: the file and its WAL; history: ms for a 50-message history request, one every 10 ms (--history-probe)",
+        "ping: ms for a ping sent right after each probing history, on the same connection: what any request waits",
     ]
 
     private static func line(_ cells: [String], _ columns: [Column]) -> String {

@@ -262,10 +262,11 @@ package struct LoadTest: Sendable {
                     commits: countersAfter.commits - base.commits, writes: countersAfter.writes - base.writes,
                     p99CommitMicros: countersAfter.p99CommitMicros, bytes: countersAfter.bytes)
             }
-            if let (histogram, errors) = await historyTimes?.value {
+            if let times = await historyTimes?.value {
                 probed = probed ?? ServerProbe.StepFigures()
-                probed?.history = histogram
-                probed?.historyErrors = errors
+                probed?.history = times.history
+                probed?.historyErrors = times.errors
+                probed?.ping = times.ping
             }
             let step = Step(
                 offered: rate, figures: figures, deliveriesPerMessage: scenario.deliveriesPerMessage,
@@ -361,6 +362,10 @@ package struct LoadTest: Sendable {
                 object["history_p50_ms"] = number(history.percentile(0.5))
                 object["history_p99_ms"] = number(history.percentile(0.99))
                 object["history_errors"] = .number(String(probe.historyErrors))
+            }
+            if let ping = probe.ping {
+                object["ping_p50_ms"] = number(ping.percentile(0.5))
+                object["ping_p99_ms"] = number(ping.percentile(0.99))
             }
         }
         if let (histogram, failures) = step.logins {

@@ -23,6 +23,8 @@ package actor ServerProbe {
         var bytes = 0
         var history: LatencyHistogram?
         var historyErrors = 0
+        /// A `ping` sent right after each probing `history`: what any request waits at this load.
+        var ping: LatencyHistogram?
 
         var meanBatch: Double { commits == 0 ? 0 : Double(writes) / Double(commits) }
     }
@@ -52,24 +54,36 @@ package actor ServerProbe {
             bytes: store["bytes"]?.integer ?? 0)
     }
 
-    /// Asks for the newest 50 messages of `room` every 10 ms for `seconds`, one request at a time,
-    /// and returns how long the answers took.
-    func timeHistory(room: String, seconds: Double) async -> (LatencyHistogram, errors: Int) {
-        var histogram = LatencyHistogram()
+    /// How long the probing requests took over a step.
+    struct HistoryTimes: Sendable {
+        var history = LatencyHistogram()
         var errors = 0
+        var ping = LatencyHistogram()
+    }
+
+    /// Asks for the newest 50 messages of `room` every 10 ms for `seconds`, one request at a time,
+    /// each followed by a `ping`, and returns how long the answers took. The ping is the yardstick:
+    /// the part of a `history`'s time that any request spends waiting for the server's threads.
+    func timeHistory(room: String, seconds: Double) async -> HistoryTimes {
+        var times = HistoryTimes()
         let end = ContinuousClock.now + .seconds(seconds)
         while ContinuousClock.now < end {
-            let started = ContinuousClock.now
             do {
-                _ = try await request("history", ["room": .string(room), "limit": .number(String(Self.historyLimit))])
-                let elapsed = ContinuousClock.now - started
-                histogram.record(nanos: UInt64(elapsed.components.seconds) * 1_000_000_000 + UInt64(elapsed.components.attoseconds / 1_000_000_000))
+                times.history.record(nanos: try await timed { try await request("history", ["room": .string(room), "limit": .number(String(Self.historyLimit))]) })
+                times.ping.record(nanos: try await timed { try await request("ping") })
             } catch {
-                errors += 1
+                times.errors += 1
             }
             try? await Task.sleep(for: Self.historyInterval)
         }
-        return (histogram, errors)
+        return times
+    }
+
+    private func timed(_ body: () async throws -> ServerFrame) async throws -> UInt64 {
+        let started = ContinuousClock.now
+        _ = try await body()
+        let elapsed = ContinuousClock.now - started
+        return UInt64(elapsed.components.seconds) * 1_000_000_000 + UInt64(elapsed.components.attoseconds / 1_000_000_000)
     }
 
     func close() {
