@@ -4,13 +4,14 @@ import Synchronization
 
 /// The durable history: rooms and messages in SQLite (WAL) under a data directory, written by a
 /// thread of its own with group commit and read by another. Submitters never wait for the disk:
-/// outcomes arrive on `results`, in submission order, once their commit is done.
-public final class ChatStore<Token: Sendable>: Sendable {
+/// outcomes arrive on `results`, in submission order, once their commit is done; a submitter
+/// keeps what it needs to act on them in the same order.
+public final class ChatStore: Sendable {
     public static var fileName: String { "actor-chat.sqlite3" }
     public let path: String
     /// Each commit's outcomes, in submission order. One consumer.
-    public let results: AsyncStream<[StoreResult<Token>]>
-    private let writer: StoreWriter<Token>
+    public let results: AsyncStream<[StoreOutcome]>
+    private let writer: StoreWriter
     private let reader: StoreReader
     private let lock: StoreLock
     private let nextRoomID: Atomic<Int64>
@@ -51,7 +52,12 @@ public final class ChatStore<Token: Sendable>: Sendable {
             throw .unreadable(error)
         }
         try StoreSchema.migrate(writing)
+        let indexedThrough: Int64
         do throws(SQLiteError) {
+            // What a crash left unindexed is indexed before anything is read through the index.
+            try writing.execute("BEGIN IMMEDIATE")
+            indexedThrough = try MessageIndex.indexTail(in: writing, through: MessageIndex.indexedThrough(in: writing))
+            try writing.execute("COMMIT")
             rooms = try loadRooms(writing, options: options)
             retired = try loadRetired(writing)
             (accounts, sessions) = try loadAccounts(writing, now: now)
@@ -60,26 +66,26 @@ public final class ChatStore<Token: Sendable>: Sendable {
         } catch {
             throw .unreadable(error)
         }
-        var state = WriterState()
+        var state = WriterState(indexedThrough: indexedThrough)
         for room in rooms {
             state.lastSeq[room.id] = room.lastSeq
             state.prunedBelow[room.id] = max(1, room.lastSeq - options.historyLimit + 1)
         }
         let store = ChatStore(
-            path: path, lock: lock, writing: writing, reading: reading, state: state, historyLimit: options.historyLimit,
+            path: path, lock: lock, writing: writing, reading: reading, state: state, options: options,
             nextRoomID: (rooms.map(\.id).max() ?? 0) + 1, retired: retired)
         return (store, Contents(rooms: rooms, accounts: accounts, sessions: sessions))
     }
 
     private init(
-        path: String, lock: StoreLock, writing: sending SQLiteDatabase, reading: sending SQLiteDatabase, state: WriterState, historyLimit: Int,
+        path: String, lock: StoreLock, writing: sending SQLiteDatabase, reading: sending SQLiteDatabase, state: WriterState, options: StoreOptions,
         nextRoomID: Int64, retired: [String: Int]
     ) {
         self.path = path
         self.lock = lock
-        let (results, continuation) = AsyncStream.makeStream(of: [StoreResult<Token>].self)
+        let (results, continuation) = AsyncStream.makeStream(of: [StoreOutcome].self)
         self.results = results
-        writer = StoreWriter(database: writing, state: state, historyLimit: historyLimit, results: continuation)
+        writer = StoreWriter(database: writing, state: state, options: options, results: continuation)
         reader = StoreReader(database: reading)
         self.nextRoomID = Atomic(nextRoomID)
         self.retired = Mutex(retired)
@@ -96,9 +102,9 @@ public final class ChatStore<Token: Sendable>: Sendable {
         retired.withLock { $0[key] ?? 0 }
     }
 
-    /// Queues `operation`; its outcome comes on `results` with `token`.
-    public func submit(_ operation: StoreOperation, token: Token) {
-        writer.submit(operation, token: token)
+    /// Queues `operation`; its outcome comes on `results`, after those of the operations before it.
+    public func submit(_ operation: StoreOperation) {
+        writer.submit(operation)
     }
 
     /// Records that a closed room's name ended at `lastSeq` (for `retiredSeq`).
@@ -110,14 +116,17 @@ public final class ChatStore<Token: Sendable>: Sendable {
     /// older ones are kept.
     public func history(roomID: Int64, before: Int, oldest: Int, limit: Int) async throws(SQLiteError) -> (messages: [StoredMessage], more: Bool) {
         try await reader.perform { database throws(SQLiteError) in
-            let statement = try SQLiteStatement(
-                "SELECT seq, sender, text, ts FROM messages WHERE room_id = ? AND seq < ? AND seq >= ? ORDER BY seq DESC LIMIT ?", in: database)
-            try statement.bind([.integer(roomID), .integer(Int64(before)), .integer(Int64(oldest)), .integer(Int64(limit + 1))])
-            var messages: [StoredMessage] = []
-            while try statement.step() {
-                messages.append(StoredMessage(
-                    seq: Int(statement.integer(0)), from: statement.text(1), text: statement.text(2), ts: Int(statement.integer(3))))
+            // One read transaction: the index and the tail as of one commit.
+            try database.execute("BEGIN")
+            let newest: [StoredMessage]
+            do throws(SQLiteError) {
+                newest = try MessageIndex.newest(in: database, roomID: roomID, before: before, oldest: oldest, limit: limit + 1)
+                try database.execute("COMMIT")
+            } catch {
+                try? database.execute("ROLLBACK")
+                throw error
             }
+            var messages = newest
             let more = messages.count > limit
             if more { messages.removeLast() }
             return (messages.reversed(), more)
@@ -163,10 +172,14 @@ public final class ChatStore<Token: Sendable>: Sendable {
 
     private static func loadRooms(_ database: SQLiteDatabase, options: StoreOptions) throws(SQLiteError) -> [StoredRoom] {
         let rooms = try SQLiteStatement(
-            "SELECT id, name, max_members, creator_key, created_at, first_seq, (SELECT max(seq) FROM messages WHERE room_id = rooms.id), private FROM rooms ORDER BY id",
+            "SELECT id, name, max_members, creator_key, created_at, first_seq, (SELECT max(seq) FROM message_index WHERE room_id = rooms.id), private FROM rooms ORDER BY id",
             in: database)
+        // Called with the tail indexed, so the index alone finds every message.
         let recent = try SQLiteStatement(
-            "SELECT seq, sender, text, ts FROM messages WHERE room_id = ? AND seq >= ? ORDER BY seq DESC LIMIT ?", in: database)
+            """
+            SELECT m.seq, m.sender, m.text, m.ts FROM message_index i JOIN messages m ON m.id = i.message_id
+            WHERE i.room_id = ? AND i.seq >= ? ORDER BY i.seq DESC LIMIT ?
+            """, in: database)
         let ops = try keysByRoom("SELECT room_id, name_key FROM room_ops", database)
         let bans = try keysByRoom("SELECT room_id, name_key FROM room_bans", database)
         let invites = try keysByRoom("SELECT room_id, name_key FROM room_invites", database)

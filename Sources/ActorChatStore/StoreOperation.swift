@@ -37,8 +37,3 @@ public enum StoreOutcome: Sendable, Equatable {
     case failed(SQLiteError)
 }
 
-/// An operation's outcome, with the token its submitter gave it.
-public struct StoreResult<Token: Sendable>: Sendable {
-    public let token: Token
-    public let outcome: StoreOutcome
-}

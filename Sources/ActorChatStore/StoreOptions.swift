@@ -12,6 +12,10 @@ public struct StoreOptions: Sendable {
     public var historyLimit = 100_000
     /// Newest messages per room loaded at start for replay.
     public var replayLimit = 1000
+    /// Messages the writer lets pile up past the (room, seq) index before it indexes them in one
+    /// go (see `MessageIndex`), and the longest it lets one wait, in nanoseconds.
+    public var indexEvery = 16_384
+    public var indexAfterNanos: UInt64 = 1_000_000_000
 
     public init() {}
 }

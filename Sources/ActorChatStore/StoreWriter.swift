@@ -7,25 +7,20 @@ import Synchronization
 /// takes them all in one transaction (group commit): the more that arrive, the fewer commits per
 /// operation. Nothing on the sessions' thread or the event loop ever waits for it; outcomes go
 /// out, in submission order, on `results`.
-final class StoreWriter<Token: Sendable>: Sendable {
-    private let queue = ThreadQueue<Submission>()
+final class StoreWriter: Sendable {
+    private let queue = ThreadQueue<StoreOperation>()
     private let finished = DispatchSemaphore(value: 0)
-    private let results: AsyncStream<[StoreResult<Token>]>.Continuation
+    private let results: AsyncStream<[StoreOutcome]>.Continuation
     let statistics: Mutex<CommitStatistics>
     /// A page limit for the file, applied by the writer before its next commit (see `ChatStore.limitPages`).
     let pageLimit = Mutex<Int??>(nil)
 
-    private struct Submission: Sendable {
-        let operation: StoreOperation
-        let token: Token
-    }
-
     /// Takes over `database` (used only on the writer's thread from here on).
-    init(database: sending SQLiteDatabase, state: WriterState, historyLimit: Int, results: AsyncStream<[StoreResult<Token>]>.Continuation) {
+    init(database: sending SQLiteDatabase, state: WriterState, options: StoreOptions, results: AsyncStream<[StoreOutcome]>.Continuation) {
         self.results = results
         statistics = Mutex(CommitStatistics())
         // The session is handed to the thread and touched nowhere else.
-        let handoff = Mutex(Optional(WriterSession(database: database, state: state, historyLimit: historyLimit)))
+        let handoff = Mutex(Optional(WriterSession(database: database, state: state, options: options)))
         Thread { [self] in
             Thread.nameCurrent("chat-store")
             // The session, and with it the connection, is released before `close` returns, so
@@ -35,8 +30,8 @@ final class StoreWriter<Token: Sendable>: Sendable {
         }.start()
     }
 
-    func submit(_ operation: StoreOperation, token: Token) {
-        queue.push(Submission(operation: operation, token: token))
+    func submit(_ operation: StoreOperation) {
+        queue.push(operation)
     }
 
     /// Commits what is queued, then stops the thread and returns.
@@ -46,18 +41,21 @@ final class StoreWriter<Token: Sendable>: Sendable {
     }
 
     private func run(_ session: WriterSession) {
-        var batch: [Submission] = []
+        var batch: [StoreOperation] = []
         while queue.take(into: &batch) {
             if let limit = pageLimit.withLock({ $0.take() }) { session.limitPages(to: limit) }
             let started = monotonicNanos()
-            let outcomes = session.commit(batch.map(\.operation))
+            let outcomes = session.commit(batch)
             let micros = Int((monotonicNanos() - started) / 1000)
-            results.yield(zip(batch, outcomes).map { StoreResult(token: $0.0.token, outcome: $0.1) })
+            results.yield(outcomes)
             let size = batch.count
             statistics.withLock { $0.record(batch: size, micros: micros) }
             batch.removeAll(keepingCapacity: true)
             session.pruneIfDue()
+            session.indexIfDue()
         }
+        // A clean stop leaves nothing for the next start to index.
+        session.indexIfDue(force: true)
         results.finish()
     }
 }

@@ -1,8 +1,14 @@
+import ActorChatCore
+
 /// What the writer's thread knows between commits: the committed rooms and their last seqs.
 struct WriterState: Sendable {
     var lastSeq: [Int64: Int] = [:]
     /// The oldest seq each room may still keep on disk (pruning deletes below it).
     var prunedBelow: [Int64: Int] = [:]
+    /// The rowid through which messages are in the (room, seq) index (see `MessageIndex`).
+    var indexedThrough: Int64
+    /// Messages stored past `indexedThrough`.
+    var unindexed = 0
 }
 
 /// The writer thread's SQLite connection and statements. Only the writer's thread uses it.
@@ -10,14 +16,19 @@ final class WriterSession {
     private let database: SQLiteDatabase
     private var state: WriterState
     private let historyLimit: Int
+    private let indexEvery: Int
+    private let indexAfterNanos: UInt64
+    private var lastIndexed = monotonicNanos()
     /// Rooms whose history has grown past the limit by enough to be worth a delete.
     private var overLimit: Set<Int64> = []
     private let insertRoom: SQLiteStatement
     private let deleteRoom: SQLiteStatement
     private let deleteMessages: SQLiteStatement
+    private let deleteIndex: SQLiteStatement
     private let retireName: SQLiteStatement
     private let insertMessage: SQLiteStatement
     private let pruneMessages: SQLiteStatement
+    private let pruneIndex: SQLiteStatement
     private let insertAccount: SQLiteStatement
     private let updatePassword: SQLiteStatement
     private let insertSession: SQLiteStatement
@@ -34,20 +45,26 @@ final class WriterSession {
     private let deleteInvite: SQLiteStatement
     private let deleteRoomInvites: SQLiteStatement
 
-    init(database: SQLiteDatabase, state: WriterState, historyLimit: Int) {
+    init(database: SQLiteDatabase, state: WriterState, options: StoreOptions) {
         self.database = database
         self.state = state
-        self.historyLimit = historyLimit
+        historyLimit = options.historyLimit
+        indexEvery = options.indexEvery
+        indexAfterNanos = options.indexAfterNanos
         // The statements are fixed and the schema is in place: a failure here is a bug, not a condition.
         do {
             insertRoom = try SQLiteStatement(
                 "INSERT INTO rooms (id, name, name_key, max_members, creator_key, created_at, first_seq, private) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                 in: database)
             deleteRoom = try SQLiteStatement("DELETE FROM rooms WHERE id = ?", in: database)
-            deleteMessages = try SQLiteStatement("DELETE FROM messages WHERE room_id = ?", in: database)
+            // Deletes go through the index, once the tail is indexed.
+            deleteMessages = try SQLiteStatement("DELETE FROM messages WHERE id IN (SELECT message_id FROM message_index WHERE room_id = ?)", in: database)
+            deleteIndex = try SQLiteStatement("DELETE FROM message_index WHERE room_id = ?", in: database)
             retireName = try SQLiteStatement("INSERT OR REPLACE INTO retired_names (name_key, last_seq) VALUES (?, ?)", in: database)
             insertMessage = try SQLiteStatement("INSERT INTO messages (room_id, seq, sender, text, ts) VALUES (?, ?, ?, ?, ?)", in: database)
-            pruneMessages = try SQLiteStatement("DELETE FROM messages WHERE room_id = ? AND seq < ?", in: database)
+            pruneMessages = try SQLiteStatement(
+                "DELETE FROM messages WHERE id IN (SELECT message_id FROM message_index WHERE room_id = ? AND seq < ?)", in: database)
+            pruneIndex = try SQLiteStatement("DELETE FROM message_index WHERE room_id = ? AND seq < ?", in: database)
             insertAccount = try SQLiteStatement("INSERT INTO accounts (name_key, name, password, created_at) VALUES (?, ?, ?, ?)", in: database)
             updatePassword = try SQLiteStatement("UPDATE accounts SET password = ? WHERE name_key = ?", in: database)
             insertSession = try SQLiteStatement("INSERT INTO sessions (digest, name_key, expires_at) VALUES (?, ?, ?)", in: database)
@@ -102,7 +119,9 @@ final class WriterSession {
         case .deleteRoom(let id, let key):
             guard let last = next.lastSeq.removeValue(forKey: id) else { return .roomGone }
             next.prunedBelow[id] = nil
+            try indexTail(&next)
             try deleteMessages.run([.integer(id)])
+            try deleteIndex.run([.integer(id)])
             try deleteRoomOps.run([.integer(id)])
             try deleteRoomBans.run([.integer(id)])
             try deleteRoomInvites.run([.integer(id)])
@@ -115,6 +134,7 @@ final class WriterSession {
             let seq = last + 1
             try insertMessage.run([.integer(roomID), .integer(Int64(seq)), .text(from), .text(text), .integer(Int64(ts))])
             next.lastSeq[roomID] = seq
+            next.unindexed += 1
             if seq - (next.prunedBelow[roomID] ?? 1) + 1 > historyLimit + Self.pruneSlack(historyLimit) { overLimit.insert(roomID) }
             return .stored(seq: seq)
         case .createAccount(let key, let name, let password, let createdAt):
@@ -156,19 +176,47 @@ final class WriterSession {
         let rooms = overLimit
         do {
             try database.execute("BEGIN IMMEDIATE")
-            var pruned = state.prunedBelow
+            var next = state
+            try indexTail(&next)
             for room in rooms {
-                guard let last = state.lastSeq[room] else { continue }
+                guard let last = next.lastSeq[room] else { continue }
                 let keepFrom = last - historyLimit + 1
                 try pruneMessages.run([.integer(room), .integer(Int64(keepFrom))])
-                pruned[room] = keepFrom
+                try pruneIndex.run([.integer(room), .integer(Int64(keepFrom))])
+                next.prunedBelow[room] = keepFrom
             }
             try database.execute("COMMIT")
-            state.prunedBelow = pruned
+            state = next
             overLimit.removeAll()
         } catch {
             try? database.execute("ROLLBACK")
         }
+    }
+
+    /// Indexes the tail in a transaction of its own once `indexEvery` messages wait for it, once the
+    /// oldest has waited `indexAfterNanos`, or (`force`) whenever one waits. A failure leaves the
+    /// tail for the next time: reads find it by rowid meanwhile.
+    func indexIfDue(force: Bool = false) {
+        guard state.unindexed > 0 else { return }
+        let now = monotonicNanos()
+        guard force || state.unindexed >= indexEvery || now - lastIndexed >= indexAfterNanos else { return }
+        lastIndexed = now
+        do {
+            try database.execute("BEGIN IMMEDIATE")
+            var next = state
+            try indexTail(&next)
+            try database.execute("COMMIT")
+            state = next
+        } catch {
+            try? database.execute("ROLLBACK")
+        }
+    }
+
+    /// Indexes the tail within the caller's transaction (see `MessageIndex`).
+    private func indexTail(_ next: inout WriterState) throws(SQLiteError) {
+        guard next.unindexed > 0 else { return }
+        next.indexedThrough = try MessageIndex.indexTail(in: database, through: next.indexedThrough)
+        next.unindexed = 0
     }
 
     /// Pruning waits until a room is this far over its limit, so a delete is a batch, not a row per message.

@@ -148,8 +148,39 @@ import Testing
         #expect(gap.event == "history_gap" && gap["from"]?.integer == 1 && gap["to"]?.integer == 190)
         await server.stop()
         // Pruned on disk too, within the slack that lets pruning delete in batches.
-        let database = try SQLiteDatabase(path: directory.path + "/" + ChatStore<Int>.fileName)
+        let database = try SQLiteDatabase(path: directory.path + "/" + ChatStore.fileName)
         #expect(try database.integer("SELECT count(*) FROM messages") <= 10 + WriterSession.pruneSlack(10))
+    }
+
+    /// The store indexes messages in bulk; those past the index (the tail) are found by rowid. With
+    /// an index every 7 messages and a ring of 2, pages read from the store cross the seam between
+    /// the two, and closing the room deletes both.
+    @Test func historyPagesAcrossTheIndexAndTheTail() async throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let server = try await start(directory) { configuration in
+            configuration.storeIndexEvery = 7
+            configuration.rooms.replayLimit = 2
+        }
+        let owner = try await server.client("owner")
+        try await owner.request("create_room", ["room": "dev", "limit": .number("5")])
+        try await owner.request("join", ["room": "dev"])
+        for index in 1...40 { try await owner.request("send", ["room": "dev", "text": .string("m\(index)")]) }
+        var seen: [Int] = []
+        var before: Int?
+        var more = true
+        while more {
+            let next = try await page(owner, "dev", before: before, limit: 3)
+            #expect(!next.seqs.isEmpty)
+            seen = next.seqs + seen
+            (before, more) = (next.seqs.first, next.more)
+        }
+        #expect(seen == Array(1...40))
+        try await owner.request("close_room", ["room": "dev"])
+        await server.stop()
+        let database = try SQLiteDatabase(path: directory.path + "/" + ChatStore.fileName)
+        #expect(try database.integer("SELECT count(*) FROM messages") == 0)
+        #expect(try database.integer("SELECT count(*) FROM message_index") == 0)
     }
 
     @Test func aRoomClosedAndCreatedAgainGoesOnCounting() async throws {
@@ -184,7 +215,7 @@ import Testing
             return
         }
         let figures = try #require(store?.object)
-        #expect(figures["path"]?.string == directory.path + "/" + ChatStore<Int>.fileName)
+        #expect(figures["path"]?.string == directory.path + "/" + ChatStore.fileName)
         #expect(figures["rows"]?.integer == 25)
         // Each send waited for its reply, so each had a commit of its own (the room's creation too).
         let commits = try #require(figures["commits"]?.integer)

@@ -8,8 +8,6 @@ import Foundation
 /// close suspends its session until the writer's outcome resumes it, and a send is pipelined (its
 /// reply comes from here, and the session's `CommitBarrier` hears when it has).
 extension RoomManager {
-    typealias Store = ChatStore<PendingWrite>
-
     /// What a commit owes the request that caused it.
     struct PendingWrite: Sendable {
         enum Kind: Sendable {
@@ -45,11 +43,11 @@ extension RoomManager {
         /// Without a store: from the room's replay ring.
         case memory(messages: [HistoryEntry], more: Bool)
         /// From the store's reader, off this thread: seqs in `oldest..<before`.
-        case stored(ChatStore<PendingWrite>, roomID: Int64, oldest: Int, before: Int)
+        case stored(ChatStore, roomID: Int64, oldest: Int, before: Int)
     }
 
     /// Takes over `store` and the rooms it holds, and starts acting on its commits.
-    func restore(_ store: ChatStore<PendingWrite>, rooms stored: [StoredRoom]) {
+    func restore(_ store: ChatStore, rooms stored: [StoredRoom]) {
         self.store = store
         for room in stored {
             let recent = room.recent.map { HistoryEntry(seq: $0.seq, from: $0.from, text: $0.text, ts: $0.ts) }
@@ -74,13 +72,19 @@ extension RoomManager {
 
     /// Hands `operation` to the writer and suspends the caller until its commit has been acted on.
     func commit(
-        _ operation: StoreOperation, in store: ChatStore<PendingWrite>, _ kind: PendingWrite.Kind, requester: Connection?,
+        _ operation: StoreOperation, in store: ChatStore, _ kind: PendingWrite.Kind, requester: Connection?,
         replyID: JSONValue?
     ) async throws(ChatError) {
         let outcome = await withCheckedContinuation { continuation in
-            store.submit(operation, token: PendingWrite(kind: kind, requester: requester, replyID: replyID, waiter: continuation, barrier: nil))
+            submit(operation, to: store, PendingWrite(kind: kind, requester: requester, replyID: replyID, waiter: continuation, barrier: nil))
         }
         try outcome.get()
+    }
+
+    /// Hands `operation` to the writer; `write` is what its outcome is acted on with (see `didCommit`).
+    func submit(_ operation: StoreOperation, to store: ChatStore, _ write: PendingWrite) {
+        store.submit(operation)
+        pendingWrites.append(write)
     }
 
     /// Makes a change durable, returning once it is; without a store there is nothing to do.
@@ -91,10 +95,10 @@ extension RoomManager {
 
     /// Acts on one commit's outcomes in submission order: broadcasts and replies go out only now,
     /// so whatever a client has seen is on disk, and every session waiting on them carries on.
-    func didCommit(_ results: [StoreResult<PendingWrite>]) {
-        for result in results {
-            let write = result.token
-            switch (write.kind, result.outcome) {
+    func didCommit(_ outcomes: [StoreOutcome]) {
+        for outcome in outcomes {
+            let write = pendingWrites.removeFirst()
+            switch (write.kind, outcome) {
             case (.message(let key, let roomID, let name, let from, let text, let ts), .stored(let seq?)):
                 let message = HistoryEntry(seq: seq, from: from, text: text, ts: ts)
                 if let index = rooms.index(forKey: key), rooms.values[index].storeID == roomID {
@@ -120,9 +124,9 @@ extension RoomManager {
             case (.createRoom(let key, let roomID), .failed), (.createRoom(let key, let roomID), .roomGone):
                 // Not durable, so not kept: whoever heard of the room hears it is gone.
                 if rooms[key]?.storeID == roomID { dropUnstoredRoom(key) }
-                write.finish(.failure(.unavailable(Self.reason(result.outcome))))
+                write.finish(.failure(.unavailable(Self.reason(outcome))))
             case (_, .failed):
-                write.finish(.failure(.unavailable(Self.reason(result.outcome))))
+                write.finish(.failure(.unavailable(Self.reason(outcome))))
             }
         }
     }

@@ -53,7 +53,9 @@ public actor RoomManager {
     let limits: Limits
     let executor: SessionExecutor
     /// The durable store; nil with `--memory`, where every change is final at once.
-    var store: Store?
+    var store: ChatStore?
+    /// What each write handed to `store` is waiting for, in submission order.
+    var pendingWrites = PendingWriteQueue()
     /// Without a store: the last seq of each closed room's name, so a room created again under it
     /// goes on counting and no seq is given out twice.
     private var retiredSeqs: [String: Int] = [:]
@@ -259,7 +261,7 @@ public actor RoomManager {
         let write = PendingWrite(
             kind: .message(roomKey: key, roomID: room.storeID, room: room.name, from: user.info.name, text: text, ts: ts),
             requester: user.connection, replyID: replyID, waiter: nil, barrier: barrier)
-        store.submit(.append(roomID: room.storeID, from: user.info.name, text: text, ts: ts), token: write)
+        submit(.append(roomID: room.storeID, from: user.info.name, text: text, ts: ts), to: store, write)
     }
 
     /// Broadcasts a recorded message to its room and answers its sender.

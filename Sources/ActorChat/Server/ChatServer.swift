@@ -11,7 +11,7 @@ public actor ChatServer {
     private var phase = Phase.idle
     private var stoppedWaiters: [CheckedContinuation<Void, Never>] = []
     /// Closed once every session has ended, so each one's last commit is acted on first.
-    private var store: ChatStore<RoomManager.PendingWrite>?
+    private var store: ChatStore?
 
     private enum Phase {
         case idle
@@ -60,7 +60,8 @@ public actor ChatServer {
             options.sync = configuration.sync
             options.historyLimit = configuration.rooms.historyLimit
             options.replayLimit = configuration.rooms.replayLimit
-            let (store, contents) = try ChatStore<RoomManager.PendingWrite>.open(directory: directory, options: options, now: RoomManager.now())
+            options.indexEvery = configuration.storeIndexEvery
+            let (store, contents) = try ChatStore.open(directory: directory, options: options, now: RoomManager.now())
             self.store = store
             await services.rooms.restore(store, rooms: contents.rooms)
             await services.accounts.restore(contents.accounts, sessions: contents.sessions)

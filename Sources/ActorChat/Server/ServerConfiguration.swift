@@ -36,6 +36,8 @@ public struct ServerConfiguration: Sendable {
     /// forgets everything at restart.
     public var dataDirectory: String? = "./actor-chat-data"
     public var sync = SyncMode.normal
+    /// Messages the store lets pile up before it indexes them in bulk (tests make it small).
+    package var storeIndexEvery = StoreOptions().indexEvery
     public var accounts = AccountSettings()
     /// The largest HTTP request head read (request line and headers).
     public var maxHTTPHeadBytes = 8192
