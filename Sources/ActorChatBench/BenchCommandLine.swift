@@ -16,6 +16,7 @@ package enum BenchCommandLine {
                 .init("rate", value: "msgs/s", help: "Offered messages per second (default: the scenario's)."),
                 .init("seconds", value: "s", help: "Seconds per step (default 10)."),
                 .init("sweep", help: "Raise the rate ×1.25 per step until delivery < 99% or p99 > 200 ms."),
+                .init("step-factor", value: "x", help: "With --sweep, the rate's multiplier per step (default 1.25; 1.01 to 4)."),
                 .init("soak", help: "Check the delivery promise (no loss, duplicate or reorder); exit 1 if broken."),
                 .init("restart", help: "Halfway through, kill -9 the server (--server-pid) and start it again; clients resume with since."),
                 .init("workers", value: "n", help: "Worker processes (default 1; more for over 19,000 clients)."),
@@ -161,9 +162,10 @@ package enum BenchCommandLine {
         var options = LoadTest.Options(scenario: try scenario(parsed))
         options.host = parsed.value("host") ?? "127.0.0.1"
         options.port = try parsed.integer("port", in: 1...65535) ?? 7777
-        options.rate = try parsed.seconds("rate", in: 0...1e9)
+        options.rate = try parsed.number("rate", in: 0...1e9)
         options.seconds = try parsed.seconds("seconds", in: 0.1...3600) ?? 10
         options.sweep = parsed.flag("sweep")
+        options.stepFactor = try parsed.number("step-factor", in: 1.01...4) ?? 1.25
         options.soak = parsed.flag("soak")
         options.restartServer = parsed.flag("restart")
         options.workers = try parsed.integer("workers", in: 1...64) ?? 1

@@ -16,6 +16,9 @@ package struct LoadTest: Sendable {
         package var rate: Double?
         package var seconds = 10.0
         package var sweep = false
+        /// A sweep's rate multiplier from one step to the next: finer steps resolve a ratio of two
+        /// capacities more closely (1.25 cannot tell 90% from 80%).
+        package var stepFactor = 1.25
         /// Judge the delivery promise: no loss, duplicate or reorder, every delivery made, nobody cut.
         package var soak = false
         /// Halfway through the step, kill the server with SIGKILL and start it again (the soak's crash).
@@ -275,7 +278,7 @@ package struct LoadTest: Sendable {
             steps.append(step)
             say(LoadTable.row(index, step))
             guard options.sweep, step.passes, index < Self.maximumSteps else { break }
-            rate *= 1.25
+            rate *= options.stepFactor
         }
         LoadTable.legend.forEach(say)
         if steps.contains(where: { $0.probe != nil }) {

@@ -20,6 +20,19 @@ import Testing
         #expect(configuration.adminToken == "t")
     }
 
+    /// A number outside its range is refused with a message that names the flag and the range.
+    @Test func numbersAreCheckedAgainstTheirRange() throws {
+        let loadtest = try #require(BenchCommandLine.subcommands.first { $0.name == "loadtest" })
+        #expect(try loadtest.arguments.parse(["--step-factor", "1.1"]).number("step-factor", in: 1.01...4) == 1.1)
+        do {
+            _ = try loadtest.arguments.parse(["--step-factor", "0.9"]).number("step-factor", in: 1.01...4)
+            Issue.record("--step-factor 0.9 was accepted")
+        } catch {
+            #expect(error.message == "--step-factor takes a number from 1.01 to 4.0, not '0.9'")
+        }
+        #expect(try ServerCommandLine.configuration(from: ServerCommandLine.arguments.parse(["--rate-limit", "2.5"]), environment: [:]).ratePerSecond == 2.5)
+    }
+
     @Test(arguments: [["--port", "x"], ["--nope"], ["-x"], ["--port", "1", "--port", "2"], ["--help=yes"], ["loose"]])
     func refusesBadCommandLines(_ arguments: [String]) {
         #expect(throws: UsageError.self) {

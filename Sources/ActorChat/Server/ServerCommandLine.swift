@@ -64,7 +64,7 @@ public enum ServerCommandLine {
         configuration.loginTimeoutSeconds = try parsed.seconds("login-timeout-seconds", in: 0.1...86400) ?? configuration.loginTimeoutSeconds
         configuration.loginLineBytes = try parsed.integer("login-line-bytes", in: 64...(16 << 20)) ?? configuration.loginLineBytes
         configuration.loginMaxLines = try parsed.integer("login-max-lines", in: 1...1_000_000) ?? configuration.loginMaxLines
-        configuration.ratePerSecond = try parsed.seconds("rate-limit", in: 0.01...1e9) ?? configuration.ratePerSecond
+        configuration.ratePerSecond = try parsed.number("rate-limit", in: 0.01...1e9) ?? configuration.ratePerSecond
         configuration.rateBurst = try parsed.integer("rate-burst", in: 1...1_000_000_000) ?? configuration.rateBurst
         configuration.idlePingSeconds = try parsed.seconds("idle-ping-seconds", in: 0.1...86400) ?? configuration.idlePingSeconds
         configuration.idleTimeoutSeconds = try parsed.seconds("idle-timeout-seconds", in: 0.1...86400) ?? configuration.idleTimeoutSeconds

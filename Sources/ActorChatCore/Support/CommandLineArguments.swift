@@ -58,6 +58,14 @@ public struct CommandLineArguments: Sendable {
             }
             return number
         }
+
+        public func number(_ name: String, in range: ClosedRange<Double>) throws(UsageError) -> Double? {
+            guard let text = value(name) else { return nil }
+            guard let number = Double(text), range.contains(number) else {
+                throw UsageError("--\(name) takes a number from \(range.lowerBound) to \(range.upperBound), not '\(text)'")
+            }
+            return number
+        }
     }
 
     public let command: String
