@@ -8,16 +8,20 @@
 # --rounds N repeats the whole sequence N times, so each server's runs are interleaved with the
 # others' and the comparison is not skewed by the machine's noise drifting over time. --svg FILE
 # draws every server's steps in one chart (a path relative to the repository; with --rounds, the
-# last round's).
+# last round's). --with-store adds ActorChat with its store on (in a temporary directory), beside
+# the one without (--memory), and Redis keeping history as chat servers built on it do (every
+# message also XADDed to its room's stream, with the append-only file written at once and synced
+# every second, which like ActorChat's default survives a kill -9): what history costs each.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/load-limits.sh
 source scripts/free-port.sh
-rounds=1 args=() svg= scenario=fanout-100 command="scripts/peers.sh $*"
+rounds=1 args=() svg= scenario=fanout-100 command="scripts/peers.sh $*" with_store=
 while [ $# -gt 0 ]; do
     case "$1" in
         --rounds) rounds=$2; shift 2 ;;
         --svg) svg=$2; shift 2 ;;
+        --with-store) with_store=1; shift ;;
         --scenario) scenario=$2; args+=("$1" "$2"); shift 2 ;;
         *) args+=("$1"); shift ;;
     esac
@@ -34,7 +38,12 @@ cc -O2 -Wall -o "$work/fanout-floor" scripts/peers/fanout-floor.c
 start() {
     case "$1" in
         actorchat) .build/release/actor-chat-server --host 127.0.0.1 --port "$port" "${load_limits[@]}" --memory </dev/null >"$work/log" 2>&1 & ;;
+        actorchat-store) rm -rf "$work/data"
+            .build/release/actor-chat-server --host 127.0.0.1 --port "$port" "${load_limits[@]}" --data-dir "$work/data" </dev/null >"$work/log" 2>&1 & ;;
         redis) redis-server --port "$port" --bind 127.0.0.1 --save '' --appendonly no --maxclients 20000 >"$work/log" 2>&1 & ;;
+        redis-history) rm -rf "$work/redis" && mkdir "$work/redis"
+            redis-server --port "$port" --bind 127.0.0.1 --save '' --appendonly yes --appendfsync everysec --dir "$work/redis" \
+                --maxclients 20000 >"$work/log" 2>&1 & ;;
         nats) nats-server -a 127.0.0.1 -p "$port" >"$work/log" 2>&1 & ;;
         floor) "$work/fanout-floor" "$port" >"$work/log" 2>&1 & ;;
     esac
@@ -44,7 +53,9 @@ start() {
 }
 
 peers=(actorchat)
+[ -z "$with_store" ] || peers+=(actorchat-store)
 command -v redis-server >/dev/null && peers+=(redis) || echo "peers: redis-server not installed, skipped" >&2
+[ -z "$with_store" ] || ! command -v redis-server >/dev/null || peers+=(redis-history)
 command -v nats-server >/dev/null && peers+=(nats) || echo "peers: nats-server not installed, skipped" >&2
 peers+=(floor)
 echo "peers: ${peers[*]}; $(nproc) cores, $(uname -m), $(date -u +%Y-%m-%dT%H:%MZ); generator: ${args[*]}" >&2
@@ -55,10 +66,10 @@ for round in $(seq "$rounds"); do
         port=$(free_port)
         start "$peer"
         # A peer failing the pass rule is a finding; ActorChat failing it fails the script (CI runs it).
-        protocol=$peer; [ "$peer" = floor ] && protocol=redis
+        protocol=$peer; [ "$peer" = floor ] && protocol=redis; [ "$peer" = actorchat-store ] && protocol=actorchat; [ "$peer" = redis-history ] && protocol=redis-history
         [ "$peer" = "${peers[0]}" ] && : >"$work/rows"
         "$work/loadgen" --protocol "$protocol" --label "$peer" --port "$port" --server-pid "$server" "${args[@]}" | tee -a "$work/rows" |
-            { [ "$round$peer" = "1actorchat" ] && cat || tail -n +2; } || { [ "$peer" != actorchat ] || failed=1; }
+            { [ "$round$peer" = "1actorchat" ] && cat || tail -n +2; } || { [ "${peer%-store}" != actorchat ] || failed=1; }
         kill "$server"; wait "$server" 2>/dev/null || true
         server=
     done

@@ -7,9 +7,11 @@
 // the stamp and record due-to-receipt latency, so a slow server shows as latency, not as a lower
 // rate. Figures are printed as scripts/loadtest.sh prints them.
 //
-//   loadgen --protocol actorchat|redis|nats --port N --scenario fanout-100|fanout-1000|rooms
-//           [--rate MSGS_PER_S] [--seconds S] [--sweep] [--threads T] [--pipeline N] [--server-pid PID]
+//   loadgen --protocol actorchat|redis|redis-history|nats --port N --scenario fanout-100|fanout-1000|rooms
+//           [--rate MSGS_PER_S] [--seconds S] [--sweep] [--step-factor X] [--threads T] [--pipeline N] [--server-pid PID]
 //           [--label NAME]   (the server column; the protocol's name unless given)
+// redis-history keeps every message as a chat server with history does on Redis: each publish is
+// preceded, in the same write, by an XADD to the room's stream (capped at 100,000 entries).
 // Exits 1 when the step fails (ratio under 0.99, p99 over 200 ms, errors or disconnects), or when
 // a sweep's first step does.
 #define _GNU_SOURCE
@@ -55,6 +57,7 @@ struct worker {
 };
 
 static enum protocol protocol;
+static int redisHistory; // REDIS: XADD each message to its room's stream before publishing it
 static int port, threads = 1, pipeline = 1, clientCount, roomSize, senderCount, serverPid;
 static double rate, seconds = 3;
 static struct client *clients;
@@ -164,7 +167,11 @@ static void sendMessages(struct worker *w, struct client *c, uint64_t dueNanos, 
         size = snprintf(frame, sizeof frame, "{\"event\":\"send\",\"params\":{\"room\":\"%s\",\"text\":\"%s\"}}\n", room, payload);
         break;
     case REDIS:
-        size = snprintf(frame, sizeof frame, "*3\r\n$7\r\nPUBLISH\r\n$%zu\r\n%s\r\n$%d\r\n%s\r\n", strlen(room), room, PAYLOAD, payload);
+        size = redisHistory
+            ? snprintf(frame, sizeof frame, "*8\r\n$4\r\nXADD\r\n$%zu\r\n%s:log\r\n$6\r\nMAXLEN\r\n$1\r\n~\r\n$6\r\n100000\r\n$1\r\n*\r\n$1\r\nm\r\n$%d\r\n%s\r\n",
+                       strlen(room) + 4, room, PAYLOAD, payload)
+            : 0;
+        size += snprintf(frame + size, sizeof frame - size, "*3\r\n$7\r\nPUBLISH\r\n$%zu\r\n%s\r\n$%d\r\n%s\r\n", strlen(room), room, PAYLOAD, payload);
         break;
     default:
         size = snprintf(frame, sizeof frame, "PUB %s %d\r\n%s\r\n", room, PAYLOAD, payload);
@@ -392,6 +399,7 @@ static double ownCPU(void) {
 int main(int argc, char **argv) {
     const char *scenario = "fanout-100", *name = "actorchat", *label = NULL;
     int sweep = 0;
+    double stepFactor = 1.25; // a sweep's rate multiplier per step
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : "";
         if (!strcmp(a, "--sweep")) { sweep = 1; continue; }
@@ -400,6 +408,7 @@ int main(int argc, char **argv) {
         else if (!strcmp(a, "--scenario")) scenario = v;
         else if (!strcmp(a, "--rate")) rate = atof(v);
         else if (!strcmp(a, "--seconds")) seconds = atof(v);
+        else if (!strcmp(a, "--step-factor")) stepFactor = atof(v);
         else if (!strcmp(a, "--threads")) threads = atoi(v);
         else if (!strcmp(a, "--pipeline")) pipeline = atoi(v);
         else if (!strcmp(a, "--server-pid")) serverPid = atoi(v);
@@ -408,7 +417,8 @@ int main(int argc, char **argv) {
         i++;
     }
     signal(SIGPIPE, SIG_IGN); // a server that cuts a client fails the step, not the generator
-    protocol = !strcmp(name, "redis") ? REDIS : !strcmp(name, "nats") ? NATS : ACTORCHAT;
+    redisHistory = !strcmp(name, "redis-history");
+    protocol = !strcmp(name, "redis") || redisHistory ? REDIS : !strcmp(name, "nats") ? NATS : ACTORCHAT;
     if (label) name = label;
     if (!strcmp(scenario, "fanout-100")) { clientCount = 100; roomSize = 100; senderCount = 10; if (!rate) rate = 10000; }
     else if (!strcmp(scenario, "fanout-1000")) { clientCount = 1000; roomSize = 1000; senderCount = 10; if (!rate) rate = 1000; }
@@ -416,6 +426,7 @@ int main(int argc, char **argv) {
     else { fprintf(stderr, "loadgen: unknown scenario %s\n", scenario); return 2; }
     if (!port) { fprintf(stderr, "loadgen: --port is required\n"); return 2; }
     if (pipeline < 1 || pipeline > 64) { fprintf(stderr, "loadgen: --pipeline is 1 to 64\n"); return 2; }
+    if (stepFactor < 1.01 || stepFactor > 4) { fprintf(stderr, "loadgen: --step-factor is 1.01 to 4\n"); return 2; }
 
     clients = calloc(clientCount, sizeof *clients);
     int stride = clientCount / senderCount;
@@ -474,7 +485,7 @@ int main(int argc, char **argv) {
         if (passes) sustained = total.received / seconds;
         passed = passes;
         if (!sweep || !passes) break;
-        rate *= 1.25;
+        rate *= stepFactor;
     }
     if (sweep) printf("%-9s sustained capacity: %.0f deliveries/s\n", name, sustained);
     finished = 1;
