@@ -136,7 +136,9 @@ extension RoomManager {
         return "the store could not write"
     }
 
-    /// Where a member (or an admin) reads a room's history from.
+    /// Where a member (or an admin) reads a room's history from. Not inlined into the caller's
+    /// async frame, which a session keeps for as long as it lives.
+    @inline(never)
     func historySource(of name: String, userID: Int, admin: Bool, before: Int?, limit: Int) throws(ChatError) -> (room: String, source: HistorySource) {
         let room = try visibleRoom(name, to: try user(userID)).room
         guard admin || room.contains(userID) else { throw .notMember(room: room.name, user: nil) }

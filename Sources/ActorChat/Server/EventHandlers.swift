@@ -109,7 +109,7 @@ extension Dispatcher {
             context.services.log.log(.info, "join \(room) \(user.name)")
         }
 
-        dispatcher.on("history", params: ["room", "before?", "limit?"], ownTask: true) { request, context throws(ChatError) in
+        dispatcher.on("history", params: ["room", "before?", "limit?"]) { request, context throws(ChatError) in
             let room = try request.params.requiredString("room")
             let user = try context.loggedInUser()
             let before = try request.params.optionalInteger("before")
@@ -119,16 +119,10 @@ extension Dispatcher {
                 of: room, userID: user.id, admin: user.admin, before: before, limit: limit)
             switch source {
             case .memory(let messages, let more):
-                context.reply(.history(room: name, messages: messages, more: more), to: request)
+                replyHistory(name, messages, more: more, to: request, on: context.connection)
             case .stored(let store, let roomID, let oldest, let before):
-                do throws(SQLiteError) {
-                    let page = try await store.history(roomID: roomID, before: before, oldest: oldest, limit: limit)
-                    let messages = page.messages.map { HistoryEntry(seq: $0.seq, from: $0.from, text: $0.text, ts: $0.ts) }
-                    context.reply(.history(room: name, messages: messages, more: page.more), to: request)
-                } catch {
-                    context.services.log.log(.error, "history \(name): \(error)")
-                    throw .unavailable("the store could not read (\(error.message))")
-                }
+                let page = try await storedPage(of: name, in: store, roomID: roomID, before: before, oldest: oldest, limit: limit, services: context.services)
+                replyHistory(name, page.messages, more: page.more, to: request, on: context.connection)
             }
         }
 
@@ -249,6 +243,32 @@ extension Dispatcher {
 
     /// What a `join` asks to be replayed: `history: N` (0 to 200, capped by the replay limit) or
     /// `since: S`, never both.
+    /// Encodes outside the handler's async frame, which every session that asked keeps.
+    @inline(never)
+    private static func replyHistory(_ room: String, _ messages: [HistoryEntry], more: Bool, to request: ClientRequest, on connection: Connection) {
+        connection.send(ServerEvent.history(room: room, messages: messages, more: more).encoded(id: request.id))
+    }
+
+    /// A `history` page the replay ring cannot give, read by the store's reader in a task of its
+    /// own: a page from the ring, the usual case, is answered in the request's turn with no hop
+    /// of its own, and the deeper frames of a read from disk go with the task instead of staying
+    /// with the session (see `Session.dispatchInOwnTask`).
+    @inline(never)
+    private static func storedPage(
+        of room: String, in store: ChatStore, roomID: Int64, before: Int, oldest: Int, limit: Int, services: ServerServices
+    ) async throws(ChatError) -> (messages: [HistoryEntry], more: Bool) {
+        let read = Task(executorPreference: services.executor) { () async -> Result<(messages: [HistoryEntry], more: Bool), ChatError> in
+            do throws(SQLiteError) {
+                let page = try await store.history(roomID: roomID, before: before, oldest: oldest, limit: limit)
+                return .success((page.messages.map { HistoryEntry(seq: $0.seq, from: $0.from, text: $0.text, ts: $0.ts) }, page.more))
+            } catch {
+                services.log.log(.error, "history \(room): \(error)")
+                return .failure(.unavailable("the store could not read (\(error.message))"))
+            }
+        }
+        return try await read.value.get()
+    }
+
     private static func replayRequested(_ params: JSONObject, limits: RoomManager.Limits) throws(ChatError) -> RoomManager.Replay {
         let history = try params.optionalInteger("history")
         let since = try params.optionalInteger("since")
