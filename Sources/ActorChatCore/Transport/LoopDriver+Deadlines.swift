@@ -29,33 +29,54 @@ extension LoopDriver {
                 lastTrim = now
             }
         }
-        for io in Array(connections.values) where !io.isClosing {
+        // One pass that only reads and frees buffers; what closes or writes comes after it, as
+        // that may change `connections` (no copy of all of them at every sweep).
+        var due: [(io: ConnectionIO, action: SweepAction)] = []
+        for io in connections.values where !io.isClosing {
             let connection = io.connection
-            let limits = connection.limits
             untrimmedBytes += releaseIdleBuffers(io)
             let deadline = connection.deadline.load(ordering: .relaxed)
             if deadline != 0 && now >= deadline {
-                close(io, notice: connection.state.withLock { $0.deadlineNotice } ?? limits.deadlineNotice, reason: .timeout)
+                due.append((io, .deadline))
                 continue
             }
-            guard let pingAfter = limits.idlePingSeconds else { continue }
+            // The limits are read field by field: a copy of them all, notices and codes, would
+            // retain and release each for every connection at every sweep.
+            guard let pingAfter = connection.limits.idlePingSeconds else { continue }
             let last = connection.lastActivity.load(ordering: .relaxed)
             if let pinged = io.pingedAt, last < pinged {
                 // The timeout counts from the ping itself, so a coarse sweep never skips the ping.
-                if Double(now - pinged) / 1e9 >= limits.idleCloseSeconds { timeOut(io) }
+                if Double(now - pinged) / 1e9 >= connection.limits.idleCloseSeconds { due.append((io, .timeout)) }
             } else if now > last, Double(now - last) / 1e9 >= pingAfter {
+                due.append((io, .ping))
+            } else {
+                io.pingedAt = nil
+            }
+        }
+        for (io, action) in due where !io.isClosing {
+            switch action {
+            case .deadline:
+                close(io, notice: io.connection.state.withLock { $0.deadlineNotice } ?? io.connection.limits.deadlineNotice, reason: .timeout)
+            case .timeout:
+                timeOut(io)
+            case .ping:
                 io.pingedAt = now
                 if io.isWebSocket {
                     guard !io.closeFrameSent else { continue }
                     io.output.append(WebSocketFrame.frame(.ping, payload: []))
                 } else {
-                    append(limits.idlePing, to: io)
+                    append(io.connection.limits.idlePing, to: io)
                 }
                 flush(io)
-            } else {
-                io.pingedAt = nil
             }
         }
+    }
+
+    /// What a sweep found a connection to need.
+    private enum SweepAction {
+        case deadline
+        case timeout
+        case ping
     }
 
     /// A connection that wrote nothing since the last sweep gives back its output buffer's room, so
