@@ -16,6 +16,8 @@ public struct StoreOptions: Sendable {
     /// go (see `MessageIndex`), and the longest it lets one wait, in nanoseconds.
     public var indexEvery = 16_384
     public var indexAfterNanos: UInt64 = 1_000_000_000
+    /// The least time from one commit to the next while they come back to back (see `StoreWriter`).
+    public var commitIntervalNanos: UInt64 = 1_000_000
 
     public init() {}
 }

@@ -12,12 +12,16 @@ final class StoreWriter: Sendable {
     private let finished = DispatchSemaphore(value: 0)
     private let results: AsyncStream<[StoreOutcome]>.Continuation
     let statistics: Mutex<CommitStatistics>
+    private let commitIntervalNanos: UInt64
+    /// A batch this large is committed at once, however soon after the last.
+    private static let fullBatch = 256
     /// A page limit for the file, applied by the writer before its next commit (see `ChatStore.limitPages`).
     let pageLimit = Mutex<Int??>(nil)
 
     /// Takes over `database` (used only on the writer's thread from here on).
     init(database: sending SQLiteDatabase, state: WriterState, options: StoreOptions, results: AsyncStream<[StoreOutcome]>.Continuation) {
         self.results = results
+        commitIntervalNanos = options.commitIntervalNanos
         statistics = Mutex(CommitStatistics())
         // The session is handed to the thread and touched nowhere else.
         let handoff = Mutex(Optional(WriterSession(database: database, state: state, options: options)))
@@ -42,7 +46,18 @@ final class StoreWriter: Sendable {
 
     private func run(_ session: WriterSession) {
         var batch: [StoreOperation] = []
+        var lastCommit: UInt64 = 0
         while queue.take(into: &batch) {
+            // A commit costs about as much as the inserts of a few dozen messages (a wake-up, the
+            // file's locks, the WAL's writes), and a quick commit leaves little for the next one to
+            // gather: commits that come back to back are spaced by `commitInterval`, so a busy
+            // store commits in batches rather than in ones and twos.
+            let sinceLast = monotonicNanos() - lastCommit
+            if sinceLast < commitIntervalNanos && batch.count < Self.fullBatch {
+                Thread.sleep(forTimeInterval: Double(commitIntervalNanos - sinceLast) / 1e9)
+                queue.takeMore(into: &batch)
+            }
+            lastCommit = monotonicNanos()
             if let limit = pageLimit.withLock({ $0.take() }) { session.limitPages(to: limit) }
             let started = monotonicNanos()
             let outcomes = session.commit(batch)

@@ -38,6 +38,14 @@ package final class ThreadQueue<Item: Sendable>: Sendable {
         if wake { wakeup.signal() }
     }
 
+    /// Appends whatever is queued to `batch`, without waiting. Called by the queue's one thread.
+    package func takeMore(into batch: inout [Item]) {
+        state.withLock { state in
+            batch.append(contentsOf: state.items)
+            state.items.removeAll(keepingCapacity: true)
+        }
+    }
+
     /// Swaps everything queued into `batch` (empty), waiting while nothing is; false once the
     /// queue is closed and drained. Called by the queue's one thread.
     package func take(into batch: inout [Item]) -> Bool {
