@@ -118,15 +118,14 @@ public final class ChatStore: Sendable {
         try await reader.perform { database throws(SQLiteError) in
             // One read transaction: the index and the tail as of one commit.
             try database.execute("BEGIN")
-            let newest: [StoredMessage]
+            var messages: [StoredMessage]
             do throws(SQLiteError) {
-                newest = try MessageIndex.newest(in: database, roomID: roomID, before: before, oldest: oldest, limit: limit + 1)
+                messages = try MessageIndex.newest(in: database, roomID: roomID, before: before, oldest: oldest, limit: limit + 1)
                 try database.execute("COMMIT")
             } catch {
                 try? database.execute("ROLLBACK")
                 throw error
             }
-            var messages = newest
             let more = messages.count > limit
             if more { messages.removeLast() }
             return (messages.reversed(), more)

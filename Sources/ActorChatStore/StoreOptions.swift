@@ -13,7 +13,8 @@ public struct StoreOptions: Sendable {
     /// Newest messages per room loaded at start for replay.
     public var replayLimit = 1000
     /// Messages the writer lets pile up past the (room, seq) index before it indexes them in one
-    /// go (see `MessageIndex`), and the longest it lets one wait, in nanoseconds.
+    /// go (see `MessageIndex`); with fewer, it indexes them after its first commit this many
+    /// nanoseconds after the last indexing.
     public var indexEvery = 16_384
     public var indexAfterNanos: UInt64 = 1_000_000_000
     /// The least time from one commit to the next while they come back to back (see `StoreWriter`).

@@ -50,7 +50,7 @@ final class StoreWriter: Sendable {
         while queue.take(into: &batch) {
             // A commit costs about as much as the inserts of a few dozen messages (a wake-up, the
             // file's locks, the WAL's writes), and a quick commit leaves little for the next one to
-            // gather: commits that come back to back are spaced by `commitInterval`, so a busy
+            // gather: commits that come back to back are spaced by `commitIntervalNanos`, so a busy
             // store commits in batches rather than in ones and twos.
             let sinceLast = monotonicNanos() - lastCommit
             if sinceLast < commitIntervalNanos && batch.count < Self.fullBatch {

@@ -193,8 +193,8 @@ final class WriterSession {
         }
     }
 
-    /// Indexes the tail in a transaction of its own once `indexEvery` messages wait for it, once the
-    /// oldest has waited `indexAfterNanos`, or (`force`) whenever one waits. A failure leaves the
+    /// Indexes the tail in a transaction of its own once `indexEvery` messages wait for it, once
+    /// `indexAfterNanos` have passed since the last indexing, or (`force`) whenever one waits. A failure leaves the
     /// tail for the next time: reads find it by rowid meanwhile.
     func indexIfDue(force: Bool = false) {
         guard state.unindexed > 0 else { return }
