@@ -158,23 +158,31 @@ actor Session {
         if line.allSatisfy({ $0 == 0x20 || $0 == 0x09 }) { return }
         // Replies go out in request order: anything but a pipelined request first waits until
         // the replies owed to earlier ones have been queued.
+        let request: ClientRequest
         switch Envelope.decode(line) {
         case .failure(let failure):
-            await context.commits.drained()
-            report(failure.error, id: failure.id, event: nil)
-        case .success(let request):
-            if !dispatcher.isPipelined(request.event) { await context.commits.drained() }
-            do {
-                if dispatcher.runsInOwnTask(request.event) {
-                    try await dispatchInOwnTask(request, context: &context)
-                } else {
-                    try await dispatcher.dispatch(request, context: &context)
-                }
-            } catch {
-                await context.commits.drained()
-                report(error, id: request.id, event: request.event)
-            }
+            await reportInOrder(failure.error, id: failure.id, event: nil, context: &context)
+            return
+        case .success(let decoded):
+            request = decoded
         }
+        if !dispatcher.isPipelined(request.event) { await context.commits.drained() }
+        do {
+            if dispatcher.runsInOwnTask(request.event) {
+                try await dispatchInOwnTask(request, context: &context)
+            } else {
+                try await dispatcher.dispatch(request, context: &context)
+            }
+        } catch {
+            await reportInOrder(error, id: request.id, event: request.event, context: &context)
+        }
+    }
+
+    /// An error reply, once the replies owed to earlier requests are queued.
+    @inline(never)
+    private func reportInOrder(_ error: ChatError, id: JSONValue?, event: String?, context: inout SessionContext) async {
+        await context.commits.drained()
+        report(error, id: id, event: event)
     }
 
     /// Runs a request in a task of its own, on this actor, and waits for it. A task keeps the memory
