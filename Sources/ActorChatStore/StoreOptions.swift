@@ -18,7 +18,7 @@ public struct StoreOptions: Sendable {
     public var indexEvery = 16_384
     public var indexAfterNanos: UInt64 = 1_000_000_000
     /// The least time from one commit to the next while they come back to back (see `StoreWriter`).
-    public var commitIntervalNanos: UInt64 = 1_000_000
+    public var commitIntervalNanos: UInt64 = 400_000
 
     public init() {}
 }

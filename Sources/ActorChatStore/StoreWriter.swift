@@ -51,7 +51,8 @@ final class StoreWriter: Sendable {
             // A commit costs about as much as the inserts of a few dozen messages (a wake-up, the
             // file's locks, the WAL's writes), and a quick commit leaves little for the next one to
             // gather: commits that come back to back are spaced by `commitIntervalNanos`, so a busy
-            // store commits in batches rather than in ones and twos.
+            // store commits in batches rather than in ones and twos. Short, as a batch committed
+            // at once is delivered at once, in a burst other requests wait behind.
             let sinceLast = monotonicNanos() - lastCommit
             if sinceLast < commitIntervalNanos && batch.count < Self.fullBatch {
                 Thread.sleep(forTimeInterval: Double(commitIntervalNanos - sinceLast) / 1e9)
