@@ -52,17 +52,18 @@ public struct CommandLineArguments: Sendable {
 
         /// A number of seconds (fractions allowed) within `range`.
         public func seconds(_ name: String, in range: ClosedRange<Double>) throws(UsageError) -> Double? {
-            guard let text = value(name) else { return nil }
-            guard let number = Double(text), range.contains(number) else {
-                throw UsageError("--\(name) takes seconds from \(range.lowerBound) to \(range.upperBound), not '\(text)'")
-            }
-            return number
+            try decimal(name, in: range, described: "seconds")
         }
 
+        /// A number (fractions allowed) within `range`: a rate, a factor.
         public func number(_ name: String, in range: ClosedRange<Double>) throws(UsageError) -> Double? {
+            try decimal(name, in: range, described: "a number")
+        }
+
+        private func decimal(_ name: String, in range: ClosedRange<Double>, described what: String) throws(UsageError) -> Double? {
             guard let text = value(name) else { return nil }
             guard let number = Double(text), range.contains(number) else {
-                throw UsageError("--\(name) takes a number from \(range.lowerBound) to \(range.upperBound), not '\(text)'")
+                throw UsageError("--\(name) takes \(what) from \(range.lowerBound) to \(range.upperBound), not '\(text)'")
             }
             return number
         }
