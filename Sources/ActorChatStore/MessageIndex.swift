@@ -19,6 +19,17 @@ enum MessageIndex {
         return newest
     }
 
+    /// After a delete, in the same transaction. Without AUTOINCREMENT, SQLite gives a new row the
+    /// largest rowid plus one, so a delete of the newest rows would hand their rowids out again, at
+    /// or below `indexed_through`, where neither the index nor a read of the tail would find them.
+    /// So `indexed_through` comes down to the newest rowid kept; every row up to it is indexed still.
+    static func lowerThrough(in database: SQLiteDatabase, from through: Int64) throws(SQLiteError) -> Int64 {
+        let newest = try database.integer("SELECT coalesce(max(id), 0) FROM messages")
+        guard newest < through else { return through }
+        try database.execute("UPDATE message_index_state SET indexed_through = \(newest)")
+        return newest
+    }
+
     /// A room's messages with seq in `oldest..<before`, newest first, at most `limit`, joined from
     /// the index and the tail; run inside one read transaction, so both see the same commit.
     static func newest(

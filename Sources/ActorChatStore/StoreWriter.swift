@@ -58,9 +58,9 @@ final class StoreWriter: Sendable {
                 Thread.sleep(forTimeInterval: Double(commitIntervalNanos - sinceLast) / 1e9)
                 queue.takeMore(into: &batch)
             }
-            lastCommit = monotonicNanos()
             if let limit = pageLimit.withLock({ $0.take() }) { session.limitPages(to: limit) }
             let started = monotonicNanos()
+            lastCommit = started
             let outcomes = session.commit(batch)
             let micros = Int((monotonicNanos() - started) / 1000)
             results.yield(outcomes)

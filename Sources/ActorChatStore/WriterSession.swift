@@ -25,6 +25,7 @@ final class WriterSession {
     private let deleteRoom: SQLiteStatement
     private let deleteMessages: SQLiteStatement
     private let deleteIndex: SQLiteStatement
+    private let deleteTail: SQLiteStatement
     private let retireName: SQLiteStatement
     private let insertMessage: SQLiteStatement
     private let pruneMessages: SQLiteStatement
@@ -57,8 +58,8 @@ final class WriterSession {
                 "INSERT INTO rooms (id, name, name_key, max_members, creator_key, created_at, first_seq, private) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                 in: database)
             deleteRoom = try SQLiteStatement("DELETE FROM rooms WHERE id = ?", in: database)
-            // Deletes go through the index, once the tail is indexed.
             deleteMessages = try SQLiteStatement("DELETE FROM messages WHERE id IN (SELECT message_id FROM message_index WHERE room_id = ?)", in: database)
+            deleteTail = try SQLiteStatement("DELETE FROM messages WHERE id > ? AND room_id = ?", in: database)
             deleteIndex = try SQLiteStatement("DELETE FROM message_index WHERE room_id = ?", in: database)
             retireName = try SQLiteStatement("INSERT OR REPLACE INTO retired_names (name_key, last_seq) VALUES (?, ?)", in: database)
             insertMessage = try SQLiteStatement("INSERT INTO messages (room_id, seq, sender, text, ts) VALUES (?, ?, ?, ?, ?)", in: database)
@@ -119,9 +120,11 @@ final class WriterSession {
         case .deleteRoom(let id, let key):
             guard let last = next.lastSeq.removeValue(forKey: id) else { return .roomGone }
             next.prunedBelow[id] = nil
-            try indexTail(&next)
+            // The room's indexed messages through the index, its tail by rowid.
             try deleteMessages.run([.integer(id)])
+            try deleteTail.run([.integer(next.indexedThrough), .integer(id)])
             try deleteIndex.run([.integer(id)])
+            next.indexedThrough = try MessageIndex.lowerThrough(in: database, from: next.indexedThrough)
             try deleteRoomOps.run([.integer(id)])
             try deleteRoomBans.run([.integer(id)])
             try deleteRoomInvites.run([.integer(id)])
@@ -181,10 +184,14 @@ final class WriterSession {
             for room in rooms {
                 guard let last = next.lastSeq[room] else { continue }
                 let keepFrom = last - historyLimit + 1
-                try pruneMessages.run([.integer(room), .integer(Int64(keepFrom))])
-                try pruneIndex.run([.integer(room), .integer(Int64(keepFrom))])
+                // The newest row stays even when none is kept (`--history-limit 0`): a start takes
+                // a room's last seq from it, so seqs go on and none is given out twice.
+                let deleteBelow = Int64(min(keepFrom, last))
+                try pruneMessages.run([.integer(room), .integer(deleteBelow)])
+                try pruneIndex.run([.integer(room), .integer(deleteBelow)])
                 next.prunedBelow[room] = keepFrom
             }
+            next.indexedThrough = try MessageIndex.lowerThrough(in: database, from: next.indexedThrough)
             try database.execute("COMMIT")
             state = next
             overLimit.removeAll()

@@ -183,6 +183,60 @@ import Testing
         #expect(try database.integer("SELECT count(*) FROM message_index") == 0)
     }
 
+    /// SQLite gives the rowids of deleted newest rows out again. Closing a room whose messages were
+    /// the newest, and indexed, must not hide another room's next message from history, nor from
+    /// the seqs a restart continues from.
+    @Test func aClosedRoomsRowidsHideNoLaterMessage() async throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let configure: (inout ServerConfiguration) -> Void = { configuration in
+            configuration.storeIndexEvery = 1
+            configuration.rooms.replayLimit = 1
+        }
+        let server = try await start(directory, configure)
+        let owner = try await server.client("owner")
+        for room in ["a", "b"] {
+            try await owner.request("create_room", ["room": .string(room), "limit": .number("5")])
+            try await owner.request("join", ["room": .string(room)])
+        }
+        try await owner.request("send", ["room": "a", "text": "a1"])
+        try await owner.request("send", ["room": "b", "text": "b1"])
+        try await owner.request("close_room", ["room": "b"])
+        try await owner.request("send", ["room": "a", "text": "a2"])
+        #expect(try await page(owner, "a", limit: 10) == ([1, 2], false))
+        await server.stop()
+
+        let again = try await start(directory, configure)
+        let reader = try await again.client("reader")
+        #expect(try await reader.request("join", ["room": "a"])["seq"]?.integer == 2)
+        #expect(try await reader.request("send", ["room": "a", "text": "a3"])["seq"]?.integer == 3)
+        #expect(try await page(reader, "a", limit: 10) == ([1, 2, 3], false))
+        await again.stop()
+    }
+
+    /// With no history kept, pruning still leaves each room's last seq for the next start to go on from.
+    @Test func seqsGoOnAfterARestartWhenNoHistoryIsKept() async throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let configure: (inout ServerConfiguration) -> Void = { $0.rooms.historyLimit = 0 }
+        let server = try await start(directory, configure)
+        let sender = try await server.client("sender")
+        try await sender.request("join", ["room": "lobby"])
+        // The last send is the one that takes the room over the limit: pruning then deletes up to it.
+        let sent = WriterSession.pruneSlack(0) + 1
+        for index in 1...sent { try await sender.request("send", ["room": "lobby", "text": .string("m\(index)")]) }
+        await server.stop()
+        let database = try SQLiteDatabase(path: directory.path + "/" + ChatStore.fileName)
+        #expect(try database.integer("SELECT count(*) FROM messages") == 1, "pruned to the newest")
+
+        let again = try await start(directory, configure)
+        let next = try await again.client("next")
+        #expect(try await next.request("join", ["room": "lobby"])["seq"]?.integer == sent)
+        #expect(try await next.request("send", ["room": "lobby", "text": "after"])["seq"]?.integer == sent + 1)
+        #expect(try await page(next, "lobby", limit: 10) == ([], false))
+        await again.stop()
+    }
+
     @Test func aRoomClosedAndCreatedAgainGoesOnCounting() async throws {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
