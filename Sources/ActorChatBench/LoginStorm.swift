@@ -53,7 +53,6 @@ package struct LoginStorm: Sendable {
         guard let client = try? await ChatClient.connect(host: host, port: port) else { return nil }
         defer { client.close() }
         guard (try? await client.login(name, password: password)) != nil else { return nil }
-        let elapsed = ContinuousClock.now - started
-        return UInt64(elapsed.components.seconds) * 1_000_000_000 + UInt64(elapsed.components.attoseconds / 1_000_000_000)
+        return (ContinuousClock.now - started).nanoseconds
     }
 }

@@ -82,8 +82,7 @@ package actor ServerProbe {
     private func timed(_ body: () async throws -> ServerFrame) async throws -> UInt64 {
         let started = ContinuousClock.now
         _ = try await body()
-        let elapsed = ContinuousClock.now - started
-        return UInt64(elapsed.components.seconds) * 1_000_000_000 + UInt64(elapsed.components.attoseconds / 1_000_000_000)
+        return (ContinuousClock.now - started).nanoseconds
     }
 
     func close() {

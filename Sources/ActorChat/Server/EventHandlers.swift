@@ -241,8 +241,6 @@ extension Dispatcher {
         return dispatcher
     }
 
-    /// What a `join` asks to be replayed: `history: N` (0 to 200, capped by the replay limit) or
-    /// `since: S`, never both.
     /// Encodes outside the handler's async frame, which every session that asked keeps.
     @inline(never)
     private static func replyHistory(_ room: String, _ messages: [HistoryEntry], more: Bool, to request: ClientRequest, on connection: Connection) {
@@ -269,6 +267,8 @@ extension Dispatcher {
         return try await read.value.get()
     }
 
+    /// What a `join` asks to be replayed: `history: N` (0 to 200, capped by the replay limit) or
+    /// `since: S`, never both.
     private static func replayRequested(_ params: JSONObject, limits: RoomManager.Limits) throws(ChatError) -> RoomManager.Replay {
         let history = try params.optionalInteger("history")
         let since = try params.optionalInteger("since")

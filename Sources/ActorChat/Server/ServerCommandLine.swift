@@ -92,7 +92,7 @@ public enum ServerCommandLine {
         configuration.accounts.failuresPerName = try parsed.integer("login-failures", in: 1...1_000_000) ?? configuration.accounts.failuresPerName
         configuration.accounts.failuresPerAddress = try parsed.integer("login-failures-per-ip", in: 1...1_000_000) ?? configuration.accounts.failuresPerAddress
         configuration.accounts.registerBurst = try parsed.integer("register-burst", in: 1...1_000_000) ?? configuration.accounts.registerBurst
-        configuration.accounts.registerPerMinute = try parsed.seconds("register-per-minute", in: 0.001...1e9) ?? configuration.accounts.registerPerMinute
+        configuration.accounts.registerPerMinute = try parsed.number("register-per-minute", in: 0.001...1e9) ?? configuration.accounts.registerPerMinute
         configuration.maxHTTPHeadBytes = try parsed.integer("max-http-head-bytes", in: 256...(1 << 20)) ?? configuration.maxHTTPHeadBytes
         configuration.allowedOrigins = try (parsed.values["allowed-origin"] ?? []).map { origin throws(UsageError) in
             guard let normalized = WebGateway.normalizedOrigin(origin) else {

@@ -53,7 +53,8 @@ extension LoopDriver {
                 io.pingedAt = nil
             }
         }
-        for (io, action) in due where !io.isClosing {
+        // An earlier action may have torn a connection down (a write that failed): skip it then.
+        for (io, action) in due where connections[io.id] === io && !io.isClosing {
             switch action {
             case .deadline:
                 close(io, notice: io.connection.state.withLock { $0.deadlineNotice } ?? io.connection.limits.deadlineNotice, reason: .timeout)
