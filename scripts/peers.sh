@@ -11,7 +11,8 @@
 # last round's). --with-store adds ActorChat with its store on (in a temporary directory), beside
 # the one without (--memory), and Redis keeping history as chat servers built on it do (every
 # message also XADDed to its room's stream, with the append-only file written at once and synced
-# every second, which like ActorChat's default survives a kill -9): what history costs each.
+# every second, which like ActorChat's default survives a kill -9), and the floor keeping every
+# message in SQLite before it fans it out (fanout-floor --store): what history costs each.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/load-limits.sh
@@ -31,7 +32,7 @@ work=$(mktemp -d)
 server=
 trap '[ -n "$server" ] && kill "$server" 2>/dev/null; rm -rf "$work"' EXIT
 cc -O2 -Wall -o "$work/loadgen" scripts/peers/loadgen.c -lpthread
-cc -O2 -Wall -o "$work/fanout-floor" scripts/peers/fanout-floor.c
+cc -O2 -Wall -o "$work/fanout-floor" scripts/peers/fanout-floor.c -lsqlite3 -lpthread
 
 
 # Starts a server on $port in the background ($server is its pid) and waits until it accepts.
@@ -46,6 +47,8 @@ start() {
                 --maxclients 20000 >"$work/log" 2>&1 & ;;
         nats) nats-server -a 127.0.0.1 -p "$port" >"$work/log" 2>&1 & ;;
         floor) "$work/fanout-floor" "$port" >"$work/log" 2>&1 & ;;
+        floor-store) rm -rf "$work/floor-data" && mkdir "$work/floor-data"
+            "$work/fanout-floor" "$port" --store "$work/floor-data/messages.db" >"$work/log" 2>&1 & ;;
     esac
     server=$!
     for _ in $(seq 200); do (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && return; sleep 0.05; done
@@ -58,6 +61,7 @@ command -v redis-server >/dev/null && peers+=(redis) || echo "peers: redis-serve
 [ -z "$with_store" ] || ! command -v redis-server >/dev/null || peers+=(redis-history)
 command -v nats-server >/dev/null && peers+=(nats) || echo "peers: nats-server not installed, skipped" >&2
 peers+=(floor)
+[ -z "$with_store" ] || peers+=(floor-store)
 echo "peers: ${peers[*]}; $(nproc) cores, $(uname -m), $(date -u +%Y-%m-%dT%H:%MZ); generator: ${args[*]}" >&2
 echo "peers: ActorChat runs with the load test's limits raised (${load_limits[*]}); redis-server with persistence off; nats-server as installed; floor speaks Redis's protocol" >&2
 failed=0
@@ -66,7 +70,7 @@ for round in $(seq "$rounds"); do
         port=$(free_port)
         start "$peer"
         # A peer failing the pass rule is a finding; ActorChat failing it fails the script (CI runs it).
-        protocol=$peer; [ "$peer" = floor ] && protocol=redis; [ "$peer" = actorchat-store ] && protocol=actorchat; [ "$peer" = redis-history ] && protocol=redis-history
+        protocol=$peer; [ "${peer%-store}" = floor ] && protocol=redis; [ "$peer" = actorchat-store ] && protocol=actorchat; [ "$peer" = redis-history ] && protocol=redis-history
         [ "$peer" = "${peers[0]}" ] && : >"$work/rows"
         "$work/loadgen" --protocol "$protocol" --label "$peer" --port "$port" --server-pid "$server" "${args[@]}" | tee -a "$work/rows" |
             { [ "$round$peer" = "1actorchat" ] && cat || tail -n +2; } || { [ "${peer%-store}" != actorchat ] || failed=1; }

@@ -80,4 +80,29 @@ import Testing
         while released != nil && ContinuousClock.now < deadline { await Task.yield() }
         #expect(released == nil)
     }
+
+    @Test func aWakeUpHeldByTheLoopWaitsForItsRelease() async throws {
+        let executor = SessionExecutor(name: "test-sessions")
+        try await withDeadline(.seconds(10), waitingFor: "the thread to run dry") {
+            while !executor.isAsleep {
+                try Task.checkCancellation()
+                await Task.yield()
+            }
+        }
+        executor.holdWakeups()
+        let (ran, running) = AsyncStream.makeStream(of: Void.self)
+        Task(executorPreference: executor) { running.yield() }
+        try await withDeadline(.seconds(10), waitingFor: "the job to reach the executor") {
+            while executor.queuedJobs == 0 {
+                try Task.checkCancellation()
+                await Task.yield()
+            }
+        }
+        // Held: queued, and the thread left asleep.
+        #expect(executor.isAsleep)
+        executor.releaseWakeups()
+        try await withDeadline(.seconds(10), waitingFor: "the job to run once the hold is released") {
+            for await _ in ran { return }
+        }
+    }
 }

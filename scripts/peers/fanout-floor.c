@@ -6,19 +6,28 @@
 // for scripts/peers/loadgen.c --protocol redis. No limits and no error handling beyond dropping a
 // connection: a floor, not a server.
 //
-//   fanout-floor PORT [SLICE]
+// With --store FILE it also keeps every message in SQLite the way ActorChat's store does, without
+// the (room, seq) index: a writer thread commits what was published meanwhile in one transaction
+// (WAL, synchronous=NORMAL), and a message is fanned out and answered only once committed. That is
+// the floor of "broadcast after commit" on this machine, beside the floor of broadcasting alone.
+//
+//   fanout-floor PORT [SLICE] [--store FILE]
 #define _GNU_SOURCE
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <pthread.h>
 #include <signal.h>
+#include <sqlite3.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/eventfd.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 enum { INBUF = 1 << 16, MAXCHANNELS = 4096, MAXFDS = 1 << 16 };
@@ -29,7 +38,16 @@ struct connection {
     char *out; size_t outLength, outCapacity;
 };
 
-struct channel { char name[64]; struct connection **members; int count, capacity; };
+struct channel { char name[64]; struct connection **members; int count, capacity; long seq; };
+
+// A published message waiting for its commit, then for its fan-out.
+struct pending {
+    struct pending *next;
+    struct connection *publisher; int publisherFD;
+    struct channel *channel; long seq;
+    size_t frameLength, textOffset, textLength;
+    char frame[];
+};
 
 static struct connection *connections[MAXFDS];
 static struct channel channels[MAXCHANNELS];
@@ -37,6 +55,13 @@ static int channelCount, epollFD;
 // Connections with output, in the order they got it; those before `cursor` were written this pass.
 static struct connection **dirty;
 static int dirtyCount, cursor, slice = 64;
+// The store: the loop appends to `submitted`; the writer commits it and moves it to `committed`,
+// then wakes the loop through `committedFD`.
+static const char *storePath;
+static pthread_mutex_t storeLock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t storeWake = PTHREAD_COND_INITIALIZER;
+static struct pending *submitted, **submittedTail = &submitted, *committed, **committedTail = &committed;
+static int committedFD = -1;
 
 static void fail(const char *what) { perror(what); exit(1); }
 
@@ -91,6 +116,22 @@ static void command(struct connection *c, int argc, const char **argv, const siz
         ch->members[ch->count++] = c;
         int n = snprintf(frame, sizeof frame, "*3\r\n$9\r\nsubscribe\r\n$%zu\r\n%.*s\r\n:1\r\n", lengths[1], (int)lengths[1], argv[1]);
         append(c, frame, (size_t)n);
+    } else if (argc == 3 && lengths[0] == 7 && strncasecmp(argv[0], "PUBLISH", 7) == 0 && lengths[2] < 900 && storePath) {
+        struct channel *ch = channelNamed(argv[1], lengths[1], 0);
+        if (!ch) { append(c, ":0\r\n", 4); return; }
+        int n = snprintf(frame, sizeof frame, "*3\r\n$7\r\nmessage\r\n$%zu\r\n%.*s\r\n$%zu\r\n",
+                         lengths[1], (int)lengths[1], argv[1], lengths[2]);
+        struct pending *p = malloc(sizeof *p + (size_t)n + lengths[2] + 2);
+        *p = (struct pending){.publisher = c, .publisherFD = c->fd, .channel = ch, .seq = ++ch->seq,
+                              .frameLength = (size_t)n + lengths[2] + 2, .textOffset = (size_t)n, .textLength = lengths[2]};
+        memcpy(p->frame, frame, (size_t)n);
+        memcpy(p->frame + n, argv[2], lengths[2]);
+        memcpy(p->frame + n + lengths[2], "\r\n", 2);
+        pthread_mutex_lock(&storeLock);
+        *submittedTail = p;
+        submittedTail = &p->next;
+        pthread_cond_signal(&storeWake);
+        pthread_mutex_unlock(&storeLock);
     } else if (argc == 3 && lengths[0] == 7 && strncasecmp(argv[0], "PUBLISH", 7) == 0 && lengths[2] < 900) {
         struct channel *ch = channelNamed(argv[1], lengths[1], 0);
         int count = ch ? ch->count : 0;
@@ -143,6 +184,88 @@ static long parse(struct connection *c, char *bytes, size_t length) {
     return p - bytes;
 }
 
+enum { COMMIT_SPACING_NS = 400000 };
+
+static long nanos(void) {
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    return now.tv_sec * 1000000000L + now.tv_nsec;
+}
+
+static void check(sqlite3 *db, int rc) {
+    if (rc != SQLITE_OK && rc != SQLITE_DONE) { fprintf(stderr, "fanout-floor: %s\n", sqlite3_errmsg(db)); exit(1); }
+}
+
+// The writer: one transaction for everything published during the previous one.
+static void *writer(void *unused) {
+    (void)unused;
+    sqlite3 *db;
+    sqlite3_stmt *insert;
+    check(db, sqlite3_open(storePath, &db));
+    check(db, sqlite3_exec(db, "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;"
+                               "CREATE TABLE messages (id INTEGER PRIMARY KEY, room_id INTEGER NOT NULL, seq INTEGER NOT NULL,"
+                               " sender TEXT NOT NULL, text TEXT NOT NULL, ts INTEGER NOT NULL);", 0, 0, 0));
+    check(db, sqlite3_prepare_v2(db, "INSERT INTO messages (room_id, seq, sender, text, ts) VALUES (?, ?, ?, ?, ?)", -1, &insert, 0));
+    uint64_t one = 1;
+    long lastCommit = 0;
+    do {
+        pthread_mutex_lock(&storeLock);
+        while (!submitted) pthread_cond_wait(&storeWake, &storeLock);
+        // Commits that come back to back are spaced by COMMIT_SPACING_NS, as ActorChat's writer does,
+        // so a busy writer commits in batches rather than in ones and twos.
+        long sinceLast = nanos() - lastCommit;
+        if (sinceLast < COMMIT_SPACING_NS) {
+            pthread_mutex_unlock(&storeLock);
+            nanosleep(&(struct timespec){.tv_nsec = COMMIT_SPACING_NS - sinceLast}, NULL);
+            pthread_mutex_lock(&storeLock);
+        }
+        lastCommit = nanos();
+        struct pending *batch = submitted, **batchTail = submittedTail;
+        submitted = NULL;
+        submittedTail = &submitted;
+        pthread_mutex_unlock(&storeLock);
+        check(db, sqlite3_exec(db, "BEGIN IMMEDIATE", 0, 0, 0));
+        for (struct pending *p = batch; p; p = p->next) {
+            sqlite3_bind_int64(insert, 1, p->channel - channels + 1);
+            sqlite3_bind_int64(insert, 2, p->seq);
+            sqlite3_bind_text(insert, 3, "bench-1234", -1, SQLITE_STATIC);
+            sqlite3_bind_text(insert, 4, p->frame + p->textOffset, (int)p->textLength, SQLITE_STATIC);
+            sqlite3_bind_int64(insert, 5, p->seq);
+            check(db, sqlite3_step(insert));
+            sqlite3_reset(insert);
+        }
+        check(db, sqlite3_exec(db, "COMMIT", 0, 0, 0));
+        pthread_mutex_lock(&storeLock);
+        *committedTail = batch;
+        committedTail = batchTail;
+        pthread_mutex_unlock(&storeLock);
+    } while (write(committedFD, &one, sizeof one) == sizeof one);
+    fail("eventfd");
+    return NULL;
+}
+
+// Fans out and answers what the writer has committed, in publication order.
+static void deliverCommitted(void) {
+    uint64_t count;
+    if (read(committedFD, &count, sizeof count) < 0) return;
+    pthread_mutex_lock(&storeLock);
+    struct pending *p = committed;
+    committed = NULL;
+    committedTail = &committed;
+    pthread_mutex_unlock(&storeLock);
+    while (p) {
+        struct pending *next = p->next;
+        for (int i = 0; i < p->channel->count; i++) append(p->channel->members[i], p->frame, p->frameLength);
+        if (connections[p->publisherFD] == p->publisher) {
+            char reply[32];
+            int n = snprintf(reply, sizeof reply, ":%d\r\n", p->channel->count);
+            append(p->publisher, reply, (size_t)n);
+        }
+        free(p);
+        p = next;
+    }
+}
+
 static void readable(struct connection *c) {
     ssize_t n = read(c->fd, c->in + c->inLength, INBUF - c->inLength);
     if (n < 0 && errno == EAGAIN) return;
@@ -186,7 +309,8 @@ static void flush(void) {
 }
 
 int main(int argc, char **argv) {
-    if (argc < 2 || argc > 3) { fprintf(stderr, "usage: fanout-floor PORT [SLICE]\n"); return 2; }
+    if (argc >= 4 && !strcmp(argv[argc - 2], "--store")) { storePath = argv[argc - 1]; argc -= 2; }
+    if (argc < 2 || argc > 3) { fprintf(stderr, "usage: fanout-floor PORT [SLICE] [--store FILE]\n"); return 2; }
     if (argc == 3) slice = atoi(argv[2]);
     if (slice < 0) { fprintf(stderr, "fanout-floor: SLICE is 0 or more\n"); return 2; }
     signal(SIGPIPE, SIG_IGN);
@@ -198,11 +322,19 @@ int main(int argc, char **argv) {
     epollFD = epoll_create1(0);
     struct epoll_event event = {.events = EPOLLIN, .data.fd = listener};
     epoll_ctl(epollFD, EPOLL_CTL_ADD, listener, &event);
+    if (storePath) {
+        committedFD = eventfd(0, EFD_NONBLOCK);
+        struct epoll_event e = {.events = EPOLLIN, .data.fd = committedFD};
+        epoll_ctl(epollFD, EPOLL_CTL_ADD, committedFD, &e);
+        pthread_t thread;
+        if (pthread_create(&thread, NULL, writer, NULL)) fail("pthread_create");
+    }
     struct epoll_event events[1024];
     for (;;) {
         int n = epoll_wait(epollFD, events, 1024, dirtyCount ? 0 : -1);
         for (int i = 0; i < n; i++) {
             int fd = events[i].data.fd;
+            if (fd == committedFD) { deliverCommitted(); continue; }
             if (fd == listener) {
                 int client;
                 while ((client = accept4(listener, NULL, NULL, SOCK_NONBLOCK)) >= 0) {

@@ -76,7 +76,7 @@ public actor ChatServer {
             guard case .starting = phase else { throw ServerError.shutDown }
         }
         let log = services.log
-        let loop = try EventLoop(name: "chat-io") { log.log(.error, "event loop: \($0)") }
+        let loop = try EventLoop(name: "chat-io", sessions: services.executor) { log.log(.error, "event loop: \($0)") }
         services.attach(loop)
         let (accepted, continuation) = AsyncStream.makeStream(of: Connection.self)
         let listeners: [Listener]

@@ -16,6 +16,10 @@ public final class SessionExecutor: SerialExecutor, TaskExecutor {
         var jobs: [UnownedJob] = []
         /// The thread found no jobs and waits on `wakeup`; the next enqueue signals it, once.
         var sleeping = false
+        /// Event loops handing over a turn's reads: while any is, the wake-up waits for `releaseWakeups`.
+        var holds = 0
+        /// A wake-up that waited while held.
+        var owed = false
     }
 
     /// Starts the thread; it ends once the executor is released.
@@ -42,8 +46,31 @@ public final class SessionExecutor: SerialExecutor, TaskExecutor {
         let job = UnownedJob(job)
         let wake = queue.withLock { queue -> Bool in
             queue.jobs.append(job)
-            defer { queue.sleeping = false }
-            return queue.sleeping
+            guard queue.sleeping else { return false }
+            guard queue.holds == 0 else {
+                queue.owed = true
+                return false
+            }
+            queue.sleeping = false
+            return true
+        }
+        if wake { wakeup.signal() }
+    }
+
+    /// Defers waking the thread until `releaseWakeups`: for an event loop about to hand over a
+    /// turn's reads, each of which would otherwise wake the thread (and the kernel switch to it).
+    package func holdWakeups() {
+        queue.withLock { $0.holds += 1 }
+    }
+
+    /// Ends `holdWakeups`, waking the thread if a job came meanwhile.
+    package func releaseWakeups() {
+        let wake = queue.withLock { queue -> Bool in
+            queue.holds -= 1
+            guard queue.holds == 0, queue.owed else { return false }
+            queue.owed = false
+            queue.sleeping = false
+            return true
         }
         if wake { wakeup.signal() }
     }
@@ -51,6 +78,11 @@ public final class SessionExecutor: SerialExecutor, TaskExecutor {
     /// Jobs waiting for the thread: lets a test see that work has reached it.
     package var queuedJobs: Int {
         queue.withLock { $0.jobs.count }
+    }
+
+    /// The thread ran dry and waits for a wake-up: lets a test see that it was not woken.
+    package var isAsleep: Bool {
+        queue.withLock { $0.sleeping }
     }
 
     public func asUnownedSerialExecutor() -> UnownedSerialExecutor {

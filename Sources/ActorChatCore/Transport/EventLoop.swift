@@ -11,6 +11,8 @@ public final class EventLoop: Sendable {
     let wakeFD: Int32
     /// System-call failures a test scripts; nil in production.
     let faults: InjectedFaults?
+    /// The executor the loop's reads wake (the sessions'), woken once per turn rather than once per read.
+    let sessions: SessionExecutor?
     /// Where failures the loop handles itself are told, so that none passes silently.
     private let onError: @Sendable (SystemError) -> Void
     /// The loop thread's pthread id, for the debug-build check that loop-only state stays there.
@@ -67,13 +69,20 @@ public final class EventLoop: Sendable {
 
     /// Creates the loop and starts its thread. `onError` hears of failures the loop handles itself
     /// (a listener that could not be watched again, say); by default they go to stderr.
-    public convenience init(name: String, onError: @escaping @Sendable (SystemError) -> Void = EventLoop.printError) throws(SystemError) {
-        try self.init(name: name, onError: onError, faults: nil)
+    /// `sessions` is the executor the sessions reading from this loop's connections run on: a
+    /// turn's reads wake it once, at the end of the turn's events, instead of once per read.
+    public convenience init(
+        name: String, sessions: SessionExecutor? = nil, onError: @escaping @Sendable (SystemError) -> Void = EventLoop.printError
+    ) throws(SystemError) {
+        try self.init(name: name, sessions: sessions, onError: onError, faults: nil)
     }
 
     /// A loop whose system calls fail as `faults` scripts: for tests of faults the kernel cannot
     /// be made to produce.
-    package init(name: String, onError: @escaping @Sendable (SystemError) -> Void = EventLoop.printError, faults: InjectedFaults?) throws(SystemError) {
+    package init(
+        name: String, sessions: SessionExecutor? = nil, onError: @escaping @Sendable (SystemError) -> Void = EventLoop.printError,
+        faults: InjectedFaults?
+    ) throws(SystemError) {
         // Set up in locals first: once every stored property is set, a throw would run deinit,
         // which closes both descriptors, and closing them here too would close someone else's.
         let epoll = try Epoll(faults: faults)
@@ -93,6 +102,7 @@ public final class EventLoop: Sendable {
         self.epoll = epoll
         wakeFD = wake
         self.faults = faults
+        self.sessions = sessions
         self.onError = onError
         let thread = Thread { [self] in
             threadID.store(UInt(pthread_self()), ordering: .releasing)

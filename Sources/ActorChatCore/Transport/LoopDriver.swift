@@ -69,9 +69,15 @@ final class LoopDriver {
                 // epoll_wait fails only for a bad descriptor or buffer, which `Epoll` stops on.
                 fatalError("\(error)")
             }
-            for index in 0..<count {
-                let event = events[index]
-                handle(id: event.data.u64, events: event.events)
+            if count > 0 {
+                // Each read hands a chunk to a session: the sessions' thread is woken once, for all
+                // of them, rather than woken (and switched to) for each.
+                loop.sessions?.holdWakeups()
+                for index in 0..<count {
+                    let event = events[index]
+                    handle(id: event.data.u64, events: event.events)
+                }
+                loop.sessions?.releaseWakeups()
             }
             figures.turns += 1
             loop.takeCommands(into: &batch)
