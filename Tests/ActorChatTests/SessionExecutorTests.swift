@@ -81,7 +81,7 @@ import Testing
         #expect(released == nil)
     }
 
-    @Test func aWakeUpHeldByTheLoopWaitsForItsRelease() async throws {
+    @Test func aWakeUpHeldByTheLoopWaitsForTheLastRelease() async throws {
         let executor = SessionExecutor(name: "test-sessions")
         try await withDeadline(.seconds(10), waitingFor: "the thread to run dry") {
             while !executor.isAsleep {
@@ -89,19 +89,22 @@ import Testing
                 await Task.yield()
             }
         }
+        // Two holds, as two loops handing over their turns at once would take.
         executor.holdWakeups()
-        let (ran, running) = AsyncStream.makeStream(of: Void.self)
-        Task(executorPreference: executor) { running.yield() }
-        try await withDeadline(.seconds(10), waitingFor: "the job to reach the executor") {
-            while executor.queuedJobs == 0 {
+        executor.holdWakeups()
+        let (ran, didRun) = AsyncStream.makeStream(of: Void.self)
+        Task(executorPreference: executor) { didRun.yield() }
+        try await withDeadline(.seconds(10), waitingFor: "the job to reach the executor, or the thread to wake") {
+            while executor.queuedJobs == 0 && executor.isAsleep {
                 try Task.checkCancellation()
                 await Task.yield()
             }
         }
-        // Held: queued, and the thread left asleep.
-        #expect(executor.isAsleep)
+        #expect(executor.isAsleep && executor.queuedJobs == 1, "held: queued, and the thread left asleep")
         executor.releaseWakeups()
-        try await withDeadline(.seconds(10), waitingFor: "the job to run once the hold is released") {
+        #expect(executor.isAsleep && executor.queuedJobs == 1, "still held by the other hold")
+        executor.releaseWakeups()
+        try await withDeadline(.seconds(10), waitingFor: "the job to run once the last hold is released") {
             for await _ in ran { return }
         }
     }

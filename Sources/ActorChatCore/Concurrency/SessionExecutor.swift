@@ -7,7 +7,8 @@ import Synchronization
 /// executor. Actors on one serial executor call each other without leaving the thread, so a
 /// request's trip into the `RoomManager` and back is two direct calls; the task executor keeps the
 /// sessions' nonisolated steps (inside `AsyncStream`, say) here instead of on the global pool; and
-/// the thread is woken only when it has run dry, not once per job.
+/// the thread is woken only when it has run dry, not once per job, and not before the end of an
+/// event loop's turn that holds its wake-ups (`holdWakeups`).
 public final class SessionExecutor: SerialExecutor, TaskExecutor {
     private let queue = Mutex(Queue())
     private let wakeup = DispatchSemaphore(value: 0)
@@ -59,6 +60,7 @@ public final class SessionExecutor: SerialExecutor, TaskExecutor {
 
     /// Defers waking the thread until `releaseWakeups`: for an event loop about to hand over a
     /// turn's reads, each of which would otherwise wake the thread (and the kernel switch to it).
+    /// Jobs from any thread still queue meanwhile; only the wake-up waits.
     package func holdWakeups() {
         queue.withLock { $0.holds += 1 }
     }
