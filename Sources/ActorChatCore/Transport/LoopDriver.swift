@@ -69,15 +69,14 @@ final class LoopDriver {
                 // epoll_wait fails only for a bad descriptor or buffer, which `Epoll` stops on.
                 fatalError("\(error)")
             }
-            if count > 0 {
-                // Each read hands a chunk to a session: the sessions' thread is woken once, for all
-                // of them, rather than woken (and switched to) for each.
-                loop.sessions?.holdWakeups()
-                for index in 0..<count {
-                    let event = events[index]
-                    handle(id: event.data.u64, events: event.events)
-                }
-                loop.sessions?.releaseWakeups()
+            // Each read hands a chunk to a session: the sessions' thread is woken once, at the end
+            // of the turn, for all of them, rather than woken (and switched to, preempting the
+            // loop) for each.
+            let holding = count > 0 ? loop.sessions : nil
+            holding?.holdWakeups()
+            for index in 0..<count {
+                let event = events[index]
+                handle(id: event.data.u64, events: event.events)
             }
             figures.turns += 1
             loop.takeCommands(into: &batch)
@@ -95,6 +94,7 @@ final class LoopDriver {
                 sweepIdleConnections(now: now)
                 loop.published.withLock { $0 = figures }
             }
+            holding?.releaseWakeups()
         }
         loop.published.withLock { $0 = figures }
         for command in loop.closeMailbox() { perform(command) }
