@@ -70,7 +70,7 @@ public final class EventLoop: Sendable {
     /// Creates the loop and starts its thread. `onError` hears of failures the loop handles itself
     /// (a listener that could not be watched again, say); by default they go to stderr.
     /// `sessions` is the executor the sessions reading from this loop's connections run on: a
-    /// turn's reads wake it once, at the end of the turn's events, instead of once per read.
+    /// turn's reads wake it once, at the end of the turn, instead of once per read.
     public convenience init(
         name: String, sessions: SessionExecutor? = nil, onError: @escaping @Sendable (SystemError) -> Void = EventLoop.printError
     ) throws(SystemError) {
