@@ -174,11 +174,7 @@ public final class ChatStore: Sendable {
             "SELECT id, name, max_members, creator_key, created_at, first_seq, (SELECT max(seq) FROM message_index WHERE room_id = rooms.id), private FROM rooms ORDER BY id",
             in: database)
         // Called with the tail indexed, so the index alone finds every message.
-        let recent = try SQLiteStatement(
-            """
-            SELECT m.seq, m.sender, m.text, m.ts FROM message_index i JOIN messages m ON m.id = i.message_id
-            WHERE i.room_id = ? AND i.seq >= ? ORDER BY i.seq DESC LIMIT ?
-            """, in: database)
+        let recent = try SQLiteStatement(MessageIndex.selectIndexed + " WHERE i.room_id = ? AND i.seq >= ? ORDER BY i.seq DESC LIMIT ?", in: database)
         let ops = try keysByRoom("SELECT room_id, name_key FROM room_ops", database)
         let bans = try keysByRoom("SELECT room_id, name_key FROM room_bans", database)
         let invites = try keysByRoom("SELECT room_id, name_key FROM room_invites", database)
@@ -192,10 +188,7 @@ public final class ChatStore: Sendable {
             var messages: [StoredMessage] = []
             if keep > 0 && lastSeq >= firstSeq {
                 try recent.bind([.integer(id), .integer(Int64(max(firstSeq, lastSeq - options.historyLimit + 1))), .integer(Int64(keep))])
-                while try recent.step() {
-                    messages.append(StoredMessage(
-                        seq: Int(recent.integer(0)), from: recent.text(1), text: recent.text(2), ts: Int(recent.integer(3))))
-                }
+                while try recent.step() { messages.append(MessageIndex.message(in: recent)) }
             }
             loaded.append(StoredRoom(
                 id: id, name: rooms.text(1), limit: Int(rooms.integer(2)), ownerKey: rooms.isNull(3) ? nil : rooms.text(3),

@@ -4,6 +4,14 @@
 /// `indexed_through`, the tail, are not in it yet; a read finds them by a scan of the tail's rowids,
 /// which the bulk indexing keeps short.
 enum MessageIndex {
+    /// A read of messages through the index: their columns in the order `message(in:)` takes them.
+    static let selectIndexed = "SELECT m.seq, m.sender, m.text, m.ts FROM message_index i JOIN messages m ON m.id = i.message_id"
+
+    /// The message in the current row of a statement that selects `seq, sender, text, ts`.
+    static func message(in statement: SQLiteStatement) -> StoredMessage {
+        StoredMessage(seq: Int(statement.integer(0)), from: statement.text(1), text: statement.text(2), ts: Int(statement.integer(3)))
+    }
+
     /// The rowid up to which every stored message is in `message_index`.
     static func indexedThrough(in database: SQLiteDatabase) throws(SQLiteError) -> Int64 {
         try database.integer("SELECT indexed_through FROM message_index_state")
@@ -14,7 +22,7 @@ enum MessageIndex {
     static func indexTail(in database: SQLiteDatabase, through: Int64) throws(SQLiteError) -> Int64 {
         try database.execute(
             "INSERT INTO message_index (room_id, seq, message_id) SELECT room_id, seq, id FROM messages WHERE id > \(through) ORDER BY room_id, seq")
-        let newest = max(through, try database.integer("SELECT coalesce(max(id), 0) FROM messages"))
+        let newest = max(through, try newestRowid(in: database))
         try database.execute("UPDATE message_index_state SET indexed_through = \(newest)")
         return newest
     }
@@ -24,7 +32,7 @@ enum MessageIndex {
     /// or below `indexed_through`, where neither the index nor a read of the tail would find them.
     /// So `indexed_through` comes down to the newest rowid kept; every row up to it is indexed still.
     static func lowerThrough(in database: SQLiteDatabase, from through: Int64) throws(SQLiteError) -> Int64 {
-        let newest = try database.integer("SELECT coalesce(max(id), 0) FROM messages")
+        let newest = try newestRowid(in: database)
         guard newest < through else { return through }
         try database.execute("UPDATE message_index_state SET indexed_through = \(newest)")
         return newest
@@ -42,10 +50,7 @@ enum MessageIndex {
             [.integer(through), .integer(roomID), .integer(Int64(before)), .integer(Int64(oldest)), .integer(Int64(limit))], in: database)
         guard messages.count < limit else { return messages }
         messages += try rows(
-            """
-            SELECT m.seq, m.sender, m.text, m.ts FROM message_index i JOIN messages m ON m.id = i.message_id
-            WHERE i.room_id = ? AND i.seq < ? AND i.seq >= ? ORDER BY i.seq DESC LIMIT ?
-            """,
+            selectIndexed + " WHERE i.room_id = ? AND i.seq < ? AND i.seq >= ? ORDER BY i.seq DESC LIMIT ?",
             [.integer(roomID), .integer(Int64(before)), .integer(Int64(oldest)), .integer(Int64(limit - messages.count))], in: database)
         return messages
     }
@@ -54,10 +59,12 @@ enum MessageIndex {
         let statement = try SQLiteStatement(sql, in: database)
         try statement.bind(values)
         var messages: [StoredMessage] = []
-        while try statement.step() {
-            messages.append(StoredMessage(
-                seq: Int(statement.integer(0)), from: statement.text(1), text: statement.text(2), ts: Int(statement.integer(3))))
-        }
+        while try statement.step() { messages.append(message(in: statement)) }
         return messages
+    }
+
+    /// The rowid of the newest stored message; 0 with none.
+    private static func newestRowid(in database: SQLiteDatabase) throws(SQLiteError) -> Int64 {
+        try database.integer("SELECT coalesce(max(id), 0) FROM messages")
     }
 }
