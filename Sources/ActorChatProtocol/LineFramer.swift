@@ -22,12 +22,15 @@ public struct LineFramer: Sendable {
     /// Bytes held for a line not yet complete.
     public var bufferedBytes: Int { buffer.count - start }
 
+    /// With nothing held, the chunk itself becomes the buffer, uncopied.
     public mutating func append(_ chunk: [UInt8]) {
-        if start > 0 && start == buffer.count {
-            buffer.removeAll(keepingCapacity: buffer.capacity <= 64 << 10)
+        if start == buffer.count && !discarding {
+            buffer = chunk
             start = 0
             scanned = 0
-        } else if start > 4096 && start * 2 > buffer.count {
+            return
+        }
+        if start > 4096 && start * 2 > buffer.count {
             buffer.removeSubrange(0..<start)
             scanned -= start
             start = 0
@@ -39,6 +42,13 @@ public struct LineFramer: Sendable {
     public mutating func next() -> Frame? {
         while true {
             guard let newline = buffer[scanned...].firstIndex(of: 0x0A) else {
+                if start == buffer.count && !discarding {
+                    // Every line is out: an idle connection holds no buffer.
+                    buffer = []
+                    start = 0
+                    scanned = 0
+                    return nil
+                }
                 scanned = buffer.count
                 if !discarding && buffer.count - start > maxLineBytes + 1 {
                     discard()

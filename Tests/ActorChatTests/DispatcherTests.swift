@@ -13,6 +13,15 @@ import Testing
         return (SessionContext(connection: server, services: services), client, loop)
     }
 
+    /// Routes `request` as a session does, and runs its synchronous handler.
+    private func runNow(_ dispatcher: Dispatcher, _ request: ClientRequest, context: inout SessionContext) throws(ChatError) {
+        guard case .now(let handler) = try dispatcher.route(for: request, context: context).action else {
+            Issue.record("'\(request.event)' is not synchronous")
+            return
+        }
+        try handler(request, &context)
+    }
+
     @Test func routesEachEventToItsHandlerAndChecksLogin() async throws {
         var dispatcher = Dispatcher()
         dispatcher.on("open", access: .anyone) { request, context throws(ChatError) in
@@ -22,14 +31,14 @@ import Testing
             context.closing = .logout
         }
         var (context, _, loop) = try await context()
-        await #expect(throws: ChatError.notLoggedIn) { try await dispatcher.dispatch(ClientRequest(event: "private"), context: &context) }
-        await #expect(throws: ChatError.unknownEvent("nonsense")) { try await dispatcher.dispatch(ClientRequest(event: "nonsense"), context: &context) }
-        await #expect(throws: ChatError.unknownEvent("OPEN", suggestion: "open")) {
-            try await dispatcher.dispatch(ClientRequest(event: "OPEN"), context: &context)
+        #expect(throws: ChatError.notLoggedIn) { try runNow(dispatcher, ClientRequest(event: "private"), context: &context) }
+        #expect(throws: ChatError.unknownEvent("nonsense")) { try runNow(dispatcher, ClientRequest(event: "nonsense"), context: &context) }
+        #expect(throws: ChatError.unknownEvent("OPEN", suggestion: "open")) {
+            try runNow(dispatcher, ClientRequest(event: "OPEN"), context: &context)
         }
-        try await dispatcher.dispatch(ClientRequest(event: "open", params: ["name": "ann"]), context: &context)
+        try runNow(dispatcher, ClientRequest(event: "open", params: ["name": "ann"]), context: &context)
         #expect(context.user?.name == "ann")
-        try await dispatcher.dispatch(ClientRequest(event: "private"), context: &context)
+        try runNow(dispatcher, ClientRequest(event: "private"), context: &context)
         #expect(context.closing == .logout)
         #expect(dispatcher.events == ["open", "private"])
         await loop.stop()
@@ -68,16 +77,23 @@ import Testing
 }
 
 extension DispatcherTests {
-    /// The requests with deep frames run in a task of their own, so an idle session does not keep
-    /// their memory; the frequent ones, above all `send`, run inline and pay nothing for it.
-    /// `history` runs inline too, for its latency: only its reads from disk take a task.
-    @Test func theRareDeepRequestsRunInTheirOwnTask() {
+    /// The requests that await run in a task of its own, so an idle session does not keep their
+    /// memory; the frequent ones, above all `send`, run synchronously and pay nothing for it.
+    /// `history` awaits in the session's task, for its latency: only its reads from disk take a task.
+    @Test func theRequestsThatAwaitRunInTheirOwnTask() async throws {
         let dispatcher = Dispatcher.chat()
-        for event in ["login", "register", "password", "logout", "create_room", "close_room", "set_room", "op", "ban", "invite"] {
-            #expect(dispatcher.runsInOwnTask(event), "\(event)")
+        var (context, _, loop) = try await context()
+        context.user = UserInfo(id: 1, name: "ann", admin: true)
+        func action(_ event: String) throws -> Dispatcher.Action {
+            try dispatcher.route(for: ClientRequest(event: event), context: context).action
         }
-        for event in ["send", "join", "leave", "ping", "dm", "who", "rooms", "history"] {
-            #expect(!dispatcher.runsInOwnTask(event), "\(event)")
+        for event in ["login", "register", "password", "logout", "create_room", "close_room", "set_room", "op", "ban", "invite", "stats"] {
+            guard case .ownTask = try action(event) else { Issue.record("\(event) does not run in its own task"); continue }
         }
+        for event in ["send", "join", "leave", "ping", "dm", "who", "rooms", "kick", "help", "logs"] {
+            guard case .now = try action(event) else { Issue.record("\(event) is not synchronous"); continue }
+        }
+        if case .inSessionTask = try action("history") {} else { Issue.record("history does not await in the session's task") }
+        await loop.stop()
     }
 }

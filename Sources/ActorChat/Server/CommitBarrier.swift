@@ -28,16 +28,21 @@ public final class CommitBarrier: Sendable {
         waiters.forEach { $0.resume() }
     }
 
+    /// Whether every send handed over so far has been acted on.
+    var isDrained: Bool {
+        state.withLock { $0.pending } == 0
+    }
+
     /// Returns once every send handed over so far has been acted on. Nothing pending is the usual
     /// case, answered inline, without the frame the wait needs.
     @inline(__always)
     func drained() async {
-        guard state.withLock({ $0.pending }) > 0 else { return }
+        guard !isDrained else { return }
         await waitUntilDrained()
     }
 
     @inline(never)
-    private func waitUntilDrained() async {
+    func waitUntilDrained() async {
         await withCheckedContinuation { continuation in
             let now = state.withLock { state -> Bool in
                 guard state.pending > 0 else { return true }

@@ -3,8 +3,11 @@ import ActorChatProtocol
 /// Routes each request to the one handler registered for its event name. Built once, then
 /// frozen: the server takes it by value before it starts.
 public struct Dispatcher: Sendable {
+    /// Runs at once, on the session's actor. Sessions and the rooms share one executor, so such a
+    /// handler reaches the rooms with `RoomManager.fromSession`, with no await.
+    public typealias Handler = @Sendable (ClientRequest, inout SessionContext) throws(ChatError) -> Void
     /// Runs in its caller's isolation (the session's actor), so a handler's await on the rooms stays on the session's thread.
-    public typealias Handler = nonisolated(nonsending) @Sendable (ClientRequest, inout SessionContext) async throws(ChatError) -> Void
+    public typealias AsyncHandler = nonisolated(nonsending) @Sendable (ClientRequest, inout SessionContext) async throws(ChatError) -> Void
 
     /// Who may send an event.
     public enum Access: String, Sendable {
@@ -14,30 +17,50 @@ public struct Dispatcher: Sendable {
         case admin
     }
 
-    private struct Route: Sendable {
+    /// How a handler runs. A task keeps the most memory its deepest chain of async calls ever
+    /// needed, for as long as it lives, and a session's task lives as long as its connection. So
+    /// the frequent requests run synchronously and the rare ones that await run in a task of their
+    /// own, whose frames go when it ends: an idle session keeps none of theirs.
+    enum Action: Sendable {
+        case now(Handler)
+        /// Awaits, in the session's task: `history`, whose usual page from memory should not
+        /// wait for a task's turn on the executor.
+        case inSessionTask(AsyncHandler)
+        case ownTask(AsyncHandler)
+    }
+
+    struct Route: Sendable {
         let access: Access
         /// Param names as `help` lists them; an optional one ends in `?`.
         let params: [String]
+        /// Its reply comes from a later commit, in order with the session's other pipelined
+        /// requests (`SessionContext.commits`); every other request waits for those first.
         let pipelined: Bool
-        let ownTask: Bool
-        let handler: Handler
+        let action: Action
     }
 
     private var routes: [String: Route] = [:]
 
     public init() {}
 
-    /// Registers the handler for `event`. One handler per event: registering a name twice is a bug.
-    /// A `pipelined` handler's reply comes from a later commit, in order with the session's other
-    /// pipelined requests (`SessionContext.commits`); every other request waits for those first.
-    /// An `ownTask` handler runs in a task of its own (see `Session`): for requests that are rare
-    /// and need deep frames, whose memory would otherwise stay with every session that sent one.
+    /// Registers the synchronous handler for `event`. One handler per event: registering a name
+    /// twice is a bug. A `pipelined` handler's reply comes from a later commit (see `Route`).
     public mutating func on(
-        _ event: String, params: [String] = [], access: Access = .loggedIn, pipelined: Bool = false, ownTask: Bool = false,
-        _ handler: @escaping Handler
+        _ event: String, params: [String] = [], access: Access = .loggedIn, pipelined: Bool = false, _ handler: @escaping Handler
     ) {
+        register(event, Route(access: access, params: params, pipelined: pipelined, action: .now(handler)))
+    }
+
+    /// Registers a handler that awaits: in a task of its own, unless `inSessionTask` (see `Action`).
+    public mutating func onAwaiting(
+        _ event: String, params: [String] = [], access: Access = .loggedIn, inSessionTask: Bool = false, _ handler: @escaping AsyncHandler
+    ) {
+        register(event, Route(access: access, params: params, pipelined: false, action: inSessionTask ? .inSessionTask(handler) : .ownTask(handler)))
+    }
+
+    private mutating func register(_ event: String, _ route: Route) {
         precondition(routes[event] == nil, "'\(event)' is registered twice")
-        routes[event] = Route(access: access, params: params, pipelined: pipelined, ownTask: ownTask, handler: handler)
+        routes[event] = route
     }
 
     /// Every registered event with its params and who may send it, by name.
@@ -70,26 +93,17 @@ public struct Dispatcher: Sendable {
         return previous[b.count]
     }
 
-    /// Whether `event`'s reply may follow replies still owed to earlier requests (see `on`).
-    public func isPipelined(_ event: String) -> Bool {
-        routes[event]?.pipelined ?? false
-    }
-
-    /// Whether `event`'s handler runs in a task of its own (see `on`).
-    public func runsInOwnTask(_ event: String) -> Bool {
-        routes[event]?.ownTask ?? false
-    }
-
     public var events: [String] { routes.keys.sorted() }
 
-    @inline(__always)
-    nonisolated(nonsending) public func dispatch(_ request: ClientRequest, context: inout SessionContext) async throws(ChatError) {
+    /// The route for `request`, once its sender may send it: `unknown_event`, `not_logged_in` or
+    /// `forbidden` otherwise.
+    func route(for request: ClientRequest, context: SessionContext) throws(ChatError) -> Route {
         guard let route = routes[request.event] else {
             throw .unknownEvent(String(request.event.prefix(64)), suggestion: closestEvent(to: request.event))
         }
         if route.access != .anyone && context.user == nil { throw .notLoggedIn }
         if route.access == .admin && context.user?.admin != true { throw .forbidden("'\(request.event)' is for admins") }
-        try await route.handler(request, &context)
+        return route
     }
 }
 

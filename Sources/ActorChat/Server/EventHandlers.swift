@@ -6,7 +6,7 @@ extension Dispatcher {
     public static func chat() -> Dispatcher {
         var dispatcher = Dispatcher()
 
-        dispatcher.on("login", params: ["name", "token?", "password?", "session?"], access: .anyone, ownTask: true) { request, context throws(ChatError) in
+        dispatcher.onAwaiting("login", params: ["name", "token?", "password?", "session?"], access: .anyone) { request, context throws(ChatError) in
             guard context.user == nil else { throw .alreadyLoggedIn }
             let name = try request.params.requiredString("name")
             let admin = try isAdmin(token: try request.params.optionalString("token"), configuration: context.services.configuration)
@@ -22,7 +22,7 @@ extension Dispatcher {
             }
         }
 
-        dispatcher.on("register", params: ["name?", "password", "token?"], access: .anyone, ownTask: true) { request, context throws(ChatError) in
+        dispatcher.onAwaiting("register", params: ["name?", "password", "token?"], access: .anyone) { request, context throws(ChatError) in
             let password = try request.params.requiredString("password")
             let given = try request.params.optionalString("name")
             // A name `--admin` makes an admin is registered with admin rights, or the first
@@ -55,7 +55,7 @@ extension Dispatcher {
             context.services.log.log(.info, "register \(registered) #\(context.connection.id)")
         }
 
-        dispatcher.on("password", params: ["old", "new"], ownTask: true) { request, context throws(ChatError) in
+        dispatcher.onAwaiting("password", params: ["old", "new"]) { request, context throws(ChatError) in
             let user = try context.loggedInUser()
             guard let key = context.account else { throw .forbidden("only a registered account has a password; register first") }
             try await context.services.accounts.changePassword(
@@ -69,7 +69,7 @@ extension Dispatcher {
             context.reply(.pong, to: request)
         }
 
-        dispatcher.on("logout", params: ["everywhere?"], access: .anyone, ownTask: true) { request, context throws(ChatError) in
+        dispatcher.onAwaiting("logout", params: ["everywhere?"], access: .anyone) { request, context throws(ChatError) in
             let everywhere = try request.params.optionalBool("everywhere") ?? false
             if let key = context.account {
                 if everywhere {
@@ -88,10 +88,11 @@ extension Dispatcher {
         }
 
         dispatcher.on("rooms", params: []) { request, context throws(ChatError) in
-            context.reply(.rooms(try await context.services.rooms.encodedRoomList(for: try context.loggedInUser().id)), to: request)
+            let userID = try context.loggedInUser().id
+            context.reply(.rooms(try context.services.rooms.fromSession { rooms throws(ChatError) in try rooms.encodedRoomList(for: userID) }), to: request)
         }
 
-        dispatcher.on("create_room", params: ["room", "limit", "private?"], ownTask: true) { request, context throws(ChatError) in
+        dispatcher.onAwaiting("create_room", params: ["room", "limit", "private?"]) { request, context throws(ChatError) in
             let room = try request.params.requiredString("room")
             guard let limit = request.params["limit"] else { throw .invalidParams("'limit' is required") }
             guard let count = limit.integer else { throw .invalidLimit("'limit' must be a whole number") }
@@ -105,18 +106,19 @@ extension Dispatcher {
             let room = try request.params.requiredString("room")
             let user = try context.loggedInUser()
             let replay = try replayRequested(request.params, limits: context.services.configuration.rooms)
-            try await context.services.rooms.join(room: room, userID: user.id, replyID: request.id, replay: replay)
+            try context.services.rooms.fromSession { rooms throws(ChatError) in try rooms.join(room: room, userID: user.id, replyID: request.id, replay: replay) }
             context.services.log.log(.info, "join \(room) \(user.name)")
         }
 
-        dispatcher.on("history", params: ["room", "before?", "limit?"]) { request, context throws(ChatError) in
+        dispatcher.onAwaiting("history", params: ["room", "before?", "limit?"], inSessionTask: true) { request, context throws(ChatError) in
             let room = try request.params.requiredString("room")
             let user = try context.loggedInUser()
             let before = try request.params.optionalInteger("before")
             let limit = try request.params.optionalInteger("limit") ?? 50
             guard (1...200).contains(limit) else { throw .invalidParams("'limit' must be a whole number from 1 to 200") }
-            let (name, source) = try await context.services.rooms.historySource(
-                of: room, userID: user.id, admin: user.admin, before: before, limit: limit)
+            let (name, source) = try context.services.rooms.fromSession { rooms throws(ChatError) in
+                try rooms.historySource(of: room, userID: user.id, admin: user.admin, before: before, limit: limit)
+            }
             switch source {
             case .memory(let messages, let more):
                 replyHistory(name, messages, more: more, to: request, on: context.connection)
@@ -129,30 +131,35 @@ extension Dispatcher {
         dispatcher.on("leave", params: ["room"]) { request, context throws(ChatError) in
             let room = try request.params.requiredString("room")
             let user = try context.loggedInUser()
-            try await context.services.rooms.leave(room: room, userID: user.id, replyID: request.id)
+            try context.services.rooms.fromSession { rooms throws(ChatError) in try rooms.leave(room: room, userID: user.id, replyID: request.id) }
             context.services.log.log(.info, "leave \(room) \(user.name)")
         }
 
         dispatcher.on("who", params: ["room"]) { request, context throws(ChatError) in
             let room = try request.params.requiredString("room")
-            context.reply(try await context.services.rooms.members(of: room, for: try context.loggedInUser().id), to: request)
+            let userID = try context.loggedInUser().id
+            context.reply(try context.services.rooms.fromSession { rooms throws(ChatError) in try rooms.members(of: room, for: userID) }, to: request)
         }
 
         // Pipelined: the session reads on while the message commits; its reply comes from the commit.
         dispatcher.on("send", params: ["room", "text"], pipelined: true) { request, context throws(ChatError) in
             let room = try request.params.requiredString("room")
             let text = try request.params.messageText(maxBytes: context.services.configuration.maxTextBytes)
-            try await context.services.rooms.send(
-                text: text, to: room, userID: try context.loggedInUser().id, replyID: request.id, barrier: context.commits)
+            let userID = try context.loggedInUser().id
+            let commits = context.commits
+            try context.services.rooms.fromSession { rooms throws(ChatError) in
+                try rooms.send(text: text, to: room, userID: userID, replyID: request.id, barrier: commits)
+            }
         }
 
         dispatcher.on("dm", params: ["to", "text"]) { request, context throws(ChatError) in
             let recipient = try request.params.requiredString("to")
             let text = try request.params.messageText(maxBytes: context.services.configuration.maxTextBytes)
-            try await context.services.rooms.directMessage(text: text, to: recipient, userID: try context.loggedInUser().id, replyID: request.id)
+            let userID = try context.loggedInUser().id
+            try context.services.rooms.fromSession { rooms throws(ChatError) in try rooms.directMessage(text: text, to: recipient, userID: userID, replyID: request.id) }
         }
 
-        dispatcher.on("close_room", params: ["room"], ownTask: true) { request, context throws(ChatError) in
+        dispatcher.onAwaiting("close_room", params: ["room"]) { request, context throws(ChatError) in
             let room = try request.params.requiredString("room")
             let user = try context.loggedInUser()
             try await context.services.rooms.closeRoom(room, by: user.id, replyID: request.id)
@@ -163,12 +170,12 @@ extension Dispatcher {
             let room = try request.params.requiredString("room")
             let target = try request.params.requiredString("user")
             let user = try context.loggedInUser()
-            try await context.services.rooms.kick(target, from: room, by: user.id, replyID: request.id)
+            try context.services.rooms.fromSession { rooms throws(ChatError) in try rooms.kick(target, from: room, by: user.id, replyID: request.id) }
             context.services.log.log(.info, "kick \(target) from \(room) by \(user.name)")
         }
 
         for (event, op) in [("op", true), ("deop", false)] {
-            dispatcher.on(event, params: ["room", "user"], ownTask: true) { request, context throws(ChatError) in
+            dispatcher.onAwaiting(event, params: ["room", "user"]) { request, context throws(ChatError) in
                 let room = try request.params.requiredString("room")
                 let target = try request.params.requiredString("user")
                 let user = try context.loggedInUser()
@@ -179,7 +186,7 @@ extension Dispatcher {
             }
         }
 
-        dispatcher.on("invite", params: ["room", "user"], ownTask: true) { request, context throws(ChatError) in
+        dispatcher.onAwaiting("invite", params: ["room", "user"]) { request, context throws(ChatError) in
             let room = try request.params.requiredString("room")
             let target = try request.params.requiredString("user")
             let user = try context.loggedInUser()
@@ -188,7 +195,7 @@ extension Dispatcher {
             context.services.log.log(.info, "invite \(target) to \(room) by \(user.name)")
         }
 
-        dispatcher.on("uninvite", params: ["room", "user"], ownTask: true) { request, context throws(ChatError) in
+        dispatcher.onAwaiting("uninvite", params: ["room", "user"]) { request, context throws(ChatError) in
             let room = try request.params.requiredString("room")
             let target = try request.params.requiredString("user")
             let user = try context.loggedInUser()
@@ -196,7 +203,7 @@ extension Dispatcher {
             context.services.log.log(.info, "uninvite \(target) from \(room) by \(user.name)")
         }
 
-        dispatcher.on("set_room", params: ["room", "limit?", "private?"], ownTask: true) { request, context throws(ChatError) in
+        dispatcher.onAwaiting("set_room", params: ["room", "limit?", "private?"]) { request, context throws(ChatError) in
             let room = try request.params.requiredString("room")
             let limit: Int?
             switch request.params["limit"] {
@@ -213,7 +220,7 @@ extension Dispatcher {
         }
 
         for (event, ban) in [("ban", true), ("unban", false)] {
-            dispatcher.on(event, params: ["room", "user"], ownTask: true) { request, context throws(ChatError) in
+            dispatcher.onAwaiting(event, params: ["room", "user"]) { request, context throws(ChatError) in
                 let room = try request.params.requiredString("room")
                 let target = try request.params.requiredString("user")
                 let user = try context.loggedInUser()
@@ -222,13 +229,13 @@ extension Dispatcher {
             }
         }
 
-        dispatcher.on("logs", params: ["limit?"], access: .admin, ownTask: true) { request, context throws(ChatError) in
+        dispatcher.on("logs", params: ["limit?"], access: .admin) { request, context throws(ChatError) in
             let limit = try request.params.optionalInteger("limit") ?? 100
             guard limit >= 0 else { throw .invalidParams("'limit' must not be negative") }
             context.reply(.logs(context.services.log.lines(limit: limit)), to: request)
         }
 
-        dispatcher.on("stats", params: [], access: .admin, ownTask: true) { request, context throws(ChatError) in
+        dispatcher.onAwaiting("stats", params: [], access: .admin) { request, context throws(ChatError) in
             context.reply(.stats(await context.services.stats()), to: request)
         }
 

@@ -3,16 +3,29 @@ import ActorChatProtocol
 /// One connection's life: frames requests from its inbound stream (JSON lines, or WebSocket
 /// messages after an HTTP upgrade), dispatches each request in order, and on the way out leaves
 /// every room so the others hear `user_left` exactly once. An actor on the `SessionExecutor` it
-/// shares with the `RoomManager`, so its awaits on the rooms do not switch threads.
+/// shares with the `RoomManager`, so it reaches the rooms without a hop.
+///
+/// A task keeps the most memory its deepest chain of async calls ever needed (in slabs of about
+/// 1 KB), and an idle session keeps it for as long as it is connected. So a session's state lives
+/// here, in the actor, its requests are handled by synchronous functions, and its async functions
+/// only wait: for input, for the rate limit, for its commits, or for a handler that awaits.
 actor Session {
     let connection: Connection
     let services: ServerServices
     let dispatcher: Dispatcher
+    /// What the handlers see and change.
+    private var context: SessionContext
+    private var limiter: RateLimiter
+    private var linesBeforeLogin = 0
+    /// Whether the login has raised the request size limit and ended the login deadline.
+    private var loginLimitsRaised = false
 
     init(connection: Connection, services: ServerServices, dispatcher: Dispatcher) {
         self.connection = connection
         self.services = services
         self.dispatcher = dispatcher
+        context = SessionContext(connection: connection, services: services)
+        limiter = RateLimiter(burst: services.configuration.rateBurst, perSecond: services.configuration.ratePerSecond, now: monotonicNanos())
     }
 
     nonisolated var unownedExecutor: UnownedSerialExecutor {
@@ -20,10 +33,7 @@ actor Session {
     }
 
     func run() async {
-        let configuration = services.configuration
-        var context = SessionContext(connection: connection, services: services)
         var chunks = connection.inbound.makeAsyncIterator()
-        connection.setDeadline(in: configuration.loginTimeoutSeconds)
         logConnect()
         // One look at the first bytes: an HTTP request line starts with an upper-case method, a
         // request of the protocol with `{` or a blank. After this, a TCP client pays nothing for it.
@@ -34,180 +44,266 @@ actor Session {
                 services.metrics.opened(.http)
                 if let rest = await serveHTTP(first: first, chunks: &chunks) {
                     transport = .websocket
-                    await serveWebSocket(first: rest, chunks: &chunks, context: &context)
+                    await serveWebSocket(first: consume rest, chunks: &chunks)
                 } else {
                     context.closing = .httpServed
                 }
             } else {
                 transport = .tcp
                 services.metrics.opened(.tcp)
-                await serveLines(first: first, chunks: &chunks, context: &context)
+                await serveLines(first: consume first, chunks: &chunks)
             }
         }
         // Its messages still being committed reach their rooms before the user leaves them.
         await context.commits.drained()
-        if let closing = context.closing { connection.close(closing) }
-        let reason = connection.disconnectReason ?? .clientClosed
-        if let user = context.user {
-            await services.rooms.logout(userID: user.id, reason: reason == .clientClosed ? "disconnected" : reason.rawValue)
-        }
-        connection.close(reason)
-        recordDisconnect(name: context.user?.name, reason: reason, transport: transport)
+        end(transport: transport)
     }
-
-    // A task keeps the most memory its deepest chain of async calls ever needed (in slabs of about
-    // 1 KB), and an idle session keeps it for as long as it is connected. So the async functions
-    // here stay small: work that does not wait (logging, encoding) is in synchronous functions,
-    // whose locals live on the thread's stack, and each door's reading loop is a function of its own.
 
     @inline(never)
     private func logConnect() {
+        connection.setDeadline(in: services.configuration.loginTimeoutSeconds)
         services.log.log(.info, "connect \(connection.peer) #\(connection.id)")
     }
 
     @inline(never)
-    private func recordDisconnect(name: String?, reason: DisconnectReason, transport: ServerMetrics.Transport?) {
+    private func end(transport: ServerMetrics.Transport?) {
+        if let closing = context.closing { connection.close(closing) }
+        let reason = connection.disconnectReason ?? .clientClosed
+        if let user = context.user {
+            services.rooms.fromSession { rooms in rooms.logout(userID: user.id, reason: reason == .clientClosed ? "disconnected" : reason.rawValue) }
+        }
+        connection.close(reason)
         if let transport { services.metrics.closed(transport) }
         services.connectionClosed(reason)
-        services.log.log(.info, "disconnect \(name ?? "-") #\(connection.id) \(reason.rawValue)")
+        services.log.log(.info, "disconnect \(context.user?.name ?? "-") #\(connection.id) \(reason.rawValue)")
     }
 
-    /// JSON lines. Until login, requests are short, few and due within the login timeout.
+    /// JSON lines. Until login, requests are short, few and due within the login timeout: a
+    /// connection that never logs in costs little and not for long.
     @inline(never)
-    private func serveLines(first: [UInt8], chunks: inout AsyncStream<[UInt8]>.Iterator, context: inout SessionContext) async {
+    private func serveLines(first: consuming [UInt8], chunks: inout AsyncStream<[UInt8]>.Iterator) async {
         let configuration = services.configuration
         var framing = LineFramer(maxLineBytes: min(configuration.loginLineBytes, configuration.maxLineBytes))
-        await serve(&framing, first: first, chunks: &chunks, context: &context)
+        await serve(&framing, first: consume first, chunks: &chunks)
     }
 
     /// WebSocket messages, after the upgrade; the same limits.
     @inline(never)
-    private func serveWebSocket(first: [UInt8], chunks: inout AsyncStream<[UInt8]>.Iterator, context: inout SessionContext) async {
+    private func serveWebSocket(first: consuming [UInt8], chunks: inout AsyncStream<[UInt8]>.Iterator) async {
         let configuration = services.configuration
         var framing = WebSocketRequestFraming(connection: connection, maxRequestBytes: min(configuration.loginLineBytes, configuration.maxLineBytes))
-        await serve(&framing, first: first, chunks: &chunks, context: &context)
+        await serve(&framing, first: consume first, chunks: &chunks)
     }
 
-    /// Reads requests until the input ends or the session is closed. Until login, requests are
-    /// short, few and due within the login timeout: a connection that never logs in costs little
-    /// and not for long.
+    /// Reads requests until the input ends or the session is closed.
     @inline(never)
-    private func serve<Framing: RequestFraming>(
-        _ framing: inout Framing, first: [UInt8], chunks: inout AsyncStream<[UInt8]>.Iterator, context: inout SessionContext
-    ) async {
-        let configuration = services.configuration
-        var linesBeforeLogin = 0
-        var limiter = RateLimiter(burst: configuration.rateBurst, perSecond: configuration.ratePerSecond, now: monotonicNanos())
-        var next: [UInt8]? = first
-        reading: while let chunk = next {
+    private func serve<Framing: RequestFraming>(_ framing: inout Framing, first: consuming [UInt8], chunks: inout AsyncStream<[UInt8]>.Iterator) async {
+        var chunk = consume first
+        while true {
+            let size = chunk.count
             framing.append(chunk)
-            while let frame = framing.nextRequest() {
-                switch frame {
-                case .tooLarge:
-                    send(.frameTooLarge(limit: framing.maxRequestBytes))
-                    context.closing = .frameTooLarge
-                case .end(let reason):
-                    context.closing = reason
-                case .request(let line):
-                    // One clock read per line serves both the idle rule and the rate limit.
-                    let now = monotonicNanos()
-                    connection.markActive(at: now)
-                    if context.user == nil {
-                        linesBeforeLogin += 1
-                        if linesBeforeLogin > configuration.loginMaxLines {
-                            refuseLinesBeforeLogin()
-                            context.closing = .timeout
-                            break
-                        }
-                    }
-                    guard await withinRate(&limiter, now: now, context: &context) else { break }
-                    let wasLoggedIn = context.user != nil
-                    await handle(line, context: &context)
-                    if !wasLoggedIn && context.user != nil {
-                        connection.clearDeadline()
-                        framing.maxRequestBytes = configuration.maxLineBytes
-                    }
-                case .control:
-                    let now = monotonicNanos()
-                    connection.markActive(at: now)
-                    _ = await withinRate(&limiter, now: now, context: &context)
-                }
-                if context.closing != nil { break reading }
+            // The framing holds what it still needs; an idle session holds no input.
+            chunk = []
+            while let awaited = handleRequests(&framing) {
+                await complete(awaited)
             }
-            connection.didConsume(chunk.count)
-            next = await chunks.next(isolation: #isolation)
+            if context.closing != nil { return }
+            connection.didConsume(size)
+            guard let next = await chunks.next(isolation: #isolation) else { return }
+            chunk = next
         }
     }
 
-    /// Takes the rate limit's token for a request. Over the rate, requests wait; a client that
-    /// keeps sending while they wait fills its inbound bound and is cut (false) rather than buffered.
+    /// Handles the framed requests in order, as far as it can without waiting. Returns the first
+    /// one that must wait (see `Awaited`), or nil once the input so far is used up or the session
+    /// is closing.
     @inline(never)
-    private func withinRate(_ limiter: inout RateLimiter, now: UInt64, context: inout SessionContext) async -> Bool {
-        guard let wait = limiter.reserve(now: now) else { return true }
-        if connection.isReadingPaused {
-            send(.rateLimited(retryAfterMilliseconds: Int(wait / 1_000_000) + 1))
-            context.closing = .rateLimited
-            return false
+    private func handleRequests<Framing: RequestFraming>(_ framing: inout Framing) -> Awaited? {
+        while context.closing == nil {
+            if !loginLimitsRaised && context.user != nil {
+                loginLimitsRaised = true
+                connection.clearDeadline()
+                framing.maxRequestBytes = services.configuration.maxLineBytes
+            }
+            guard let frame = framing.nextRequest() else { return nil }
+            switch frame {
+            case .tooLarge:
+                send(.frameTooLarge(limit: framing.maxRequestBytes))
+                context.closing = .frameTooLarge
+            case .end(let reason):
+                context.closing = reason
+            case .request(let line):
+                // One clock read per line serves both the idle rule and the rate limit.
+                let now = monotonicNanos()
+                connection.markActive(at: now)
+                if context.user == nil {
+                    linesBeforeLogin += 1
+                    if linesBeforeLogin > services.configuration.loginMaxLines {
+                        refuseLinesBeforeLogin()
+                        context.closing = .timeout
+                        return nil
+                    }
+                }
+                if let wait = limiter.reserve(now: now) { return overRate(wait, line: line) }
+                if let awaited = handleNow(line) { return awaited }
+            case .control:
+                let now = monotonicNanos()
+                connection.markActive(at: now)
+                if let wait = limiter.reserve(now: now) { return overRate(wait, line: nil) }
+            }
         }
-        try? await Task.sleep(for: .nanoseconds(wait))
-        return true
+        return nil
     }
 
-    private func handle(_ line: ArraySlice<UInt8>, context: inout SessionContext) async {
+    /// Over the rate, requests wait. A client that keeps sending while they wait fills its inbound
+    /// bound and is cut rather than buffered.
+    private func overRate(_ wait: UInt64, line: ArraySlice<UInt8>?) -> Awaited? {
+        guard connection.isReadingPaused else { return Awaited(.rateLimit(wait: wait, line: line)) }
+        send(.rateLimited(retryAfterMilliseconds: Int(wait / 1_000_000) + 1))
+        context.closing = .rateLimited
+        return nil
+    }
+
+    /// Handles a request as far as it can without waiting: decodes it, checks who may send it, and
+    /// runs a synchronous handler. Replies go out in request order, so anything but a pipelined
+    /// request, and any error reply, waits until the replies owed to earlier requests are queued.
+    @inline(never)
+    private func handleNow(_ line: ArraySlice<UInt8>) -> Awaited? {
         // A blank line is a keep-alive for people typing into nc, not an error.
-        if line.allSatisfy({ $0 == 0x20 || $0 == 0x09 }) { return }
-        // Replies go out in request order: anything but a pipelined request first waits until
-        // the replies owed to earlier ones have been queued.
+        if line.allSatisfy({ $0 == 0x20 || $0 == 0x09 }) { return nil }
         let request: ClientRequest
         switch Envelope.decode(line) {
         case .failure(let failure):
-            await reportInOrder(failure.error, id: failure.id, event: nil, context: &context)
-            return
+            return reportNow(failure.error, id: failure.id, event: nil)
         case .success(let decoded):
             request = decoded
         }
-        if !dispatcher.isPipelined(request.event) { await context.commits.drained() }
-        do {
-            if dispatcher.runsInOwnTask(request.event) {
-                try await dispatchInOwnTask(request, context: &context)
-            } else {
-                try await dispatcher.dispatch(request, context: &context)
+        do throws(ChatError) {
+            let route = try dispatcher.route(for: request, context: context)
+            guard route.pipelined || context.commits.isDrained, case .now(let handler) = route.action else {
+                return Awaited(.request(request, route.action))
             }
+            try handler(request, &context)
+            return nil
         } catch {
-            await reportInOrder(error, id: request.id, event: request.event, context: &context)
+            return reportNow(error, id: request.id, event: request.event)
         }
     }
 
-    /// An error reply, once the replies owed to earlier requests are queued.
-    @inline(never)
-    private func reportInOrder(_ error: ChatError, id: JSONValue?, event: String?, context: inout SessionContext) async {
-        await context.commits.drained()
+    private func reportNow(_ error: ChatError, id: JSONValue?, event: String?) -> Awaited? {
+        guard context.commits.isDrained else { return Awaited(.report(error, id: id, event: event)) }
         report(error, id: id, event: event)
+        return nil
     }
 
-    /// Runs a request in a task of its own, on this actor, and waits for it. A task keeps the memory
-    /// its deepest call ever needed for as long as it lives; a session lives as long as its
-    /// connection, so the rare requests with deep frames (a login, a password, a room's settings)
-    /// leave theirs with a task that ends when they do.
-    private func dispatchInOwnTask(_ request: ClientRequest, context: inout SessionContext) async throws(ChatError) {
-        // The task is made by a synchronous function and its outcome comes back boxed: a task
-        // handle and a reference are all this frame holds while it waits.
-        let outcome = await ownTask(request, context: context).value
-        context = outcome.context
-        if let failure = outcome.error { throw failure }
+    /// Finishes a request `handleRequests` could not. What needs no await is done by synchronous
+    /// functions, and each kind of wait has a function of its own, so this frame, which every
+    /// session that ever waited here keeps, holds little more than a reference.
+    @inline(never)
+    private func complete(_ awaited: Awaited) async {
+        var awaited = awaited
+        if let wait = awaited.rateLimitWait {
+            await sleep(nanoseconds: wait)
+            guard let rest = handleAfterWait(awaited) else { return }
+            awaited = rest
+        }
+        if !context.commits.isDrained { await context.commits.waitUntilDrained() }
+        switch awaited.handler {
+        case .inSessionTask:
+            await runInSessionTask(awaited)
+        case .ownTask:
+            await runInOwnTask(awaited)
+        case .now:
+            if let failed = performNow(awaited) { await reportAfterCommits(failed) }
+        }
+    }
+
+    /// The request that waited out the rate limit.
+    @inline(never)
+    private func handleAfterWait(_ awaited: Awaited) -> Awaited? {
+        guard case .rateLimit(_, let line?) = awaited.kind else { return nil }
+        return handleNow(line)
+    }
+
+    /// Sends an error reply once the replies owed to earlier requests are queued.
+    @inline(never)
+    private func reportAfterCommits(_ failed: Awaited) async {
+        await context.commits.drained()
+        _ = performNow(failed)
     }
 
     @inline(never)
-    private func ownTask(_ request: ClientRequest, context: SessionContext) -> Task<OwnTaskOutcome, Never> {
-        Task(executorPreference: services.executor) {
-            var working = context
-            do throws(ChatError) {
-                try await self.dispatcher.dispatch(request, context: &working)
-                return OwnTaskOutcome(context: working, error: nil)
-            } catch {
-                return OwnTaskOutcome(context: working, error: error)
-            }
+    private func sleep(nanoseconds: UInt64) async {
+        try? await Task.sleep(for: .nanoseconds(nanoseconds))
+    }
+
+    /// Sends a waiting error reply, or runs a synchronous handler. Returns the handler's error
+    /// reply when replies owed to earlier requests must go first.
+    @inline(never)
+    private func performNow(_ awaited: Awaited) -> Awaited? {
+        switch awaited.kind {
+        case .rateLimit:
+            return nil
+        case .report(let error, let id, let event):
+            report(error, id: id, event: event)
+            return nil
+        case .request(let request, let action):
+            guard case .now(let handler) = action else { return nil }
+            do throws(ChatError) { try handler(request, &context) } catch { return reportNow(error, id: request.id, event: request.event) }
+            return nil
         }
+    }
+
+    @inline(never)
+    private func runInSessionTask(_ awaited: Awaited) async {
+        guard let failed = await runInSessionTask(awaited, working: ContextBox(context)) else { return }
+        await reportAfterCommits(failed)
+    }
+
+    /// `history`'s handler, with the session's state lent through a box: an actor's property cannot
+    /// be lent to an async call.
+    @inline(never)
+    private func runInSessionTask(_ awaited: Awaited, working: ContextBox) async -> Awaited? {
+        guard case .request(let request, .inSessionTask(let handler)) = awaited.kind else { return nil }
+        defer { context = working.context }
+        do throws(ChatError) { try await handler(request, &working.context) } catch { return Awaited(.report(error, id: request.id, event: request.event)) }
+        return nil
+    }
+
+    /// Runs a request in a task of its own, on this actor, and waits for it. A task keeps the
+    /// memory its deepest call ever needed for as long as it lives; a session lives as long as its
+    /// connection, so the rare requests that await (a login, a password, a room's settings) leave
+    /// theirs with a task that ends when they do.
+    @inline(never)
+    private func runInOwnTask(_ awaited: Awaited) async {
+        guard let failed = adopt(await ownTask(awaited).value) else { return }
+        await reportAfterCommits(failed)
+    }
+
+    /// The task is made by a synchronous function and its outcome comes back boxed: a task handle
+    /// and a reference are all the waiting frame holds.
+    @inline(never)
+    private func ownTask(_ awaited: Awaited) -> Task<OwnTaskOutcome, Never> {
+        let context = context
+        return Task(executorPreference: services.executor) { await self.runHandler(awaited, context: context) }
+    }
+
+    private func runHandler(_ awaited: Awaited, context: SessionContext) async -> OwnTaskOutcome {
+        var working = context
+        guard case .request(let request, .ownTask(let handler)) = awaited.kind else { return OwnTaskOutcome(context: working, failed: nil) }
+        do throws(ChatError) {
+            try await handler(request, &working)
+            return OwnTaskOutcome(context: working, failed: nil)
+        } catch {
+            return OwnTaskOutcome(context: working, failed: Awaited(.report(error, id: request.id, event: request.event)))
+        }
+    }
+
+    /// Takes the session's state back from a task of its own; its error reply, if it failed.
+    @inline(never)
+    private func adopt(_ outcome: OwnTaskOutcome) -> Awaited? {
+        context = outcome.context
+        return outcome.failed
     }
 
     /// An error reply to a request, logged.
@@ -234,13 +330,75 @@ actor Session {
     }
 }
 
-/// What a request run in a task of its own leaves: the session's state after it, and its error.
+/// A request that must wait before it can be finished. A class, so the frames that wait hold only
+/// a reference.
+private final class Awaited: Sendable {
+    enum Kind: Sendable {
+        /// Over the rate limit: wait, then handle the line (nil for a WebSocket control frame).
+        case rateLimit(wait: UInt64, line: ArraySlice<UInt8>?)
+        /// A handler that awaits, or any handler behind replies still owed to earlier requests.
+        case request(ClientRequest, Dispatcher.Action)
+        /// An error reply behind replies still owed to earlier requests.
+        case report(ChatError, id: JSONValue?, event: String?)
+    }
+
+    let kind: Kind
+
+    init(_ kind: Kind) {
+        self.kind = kind
+    }
+
+    var rateLimitWait: UInt64? {
+        guard case .rateLimit(let wait, _) = kind else { return nil }
+        return wait
+    }
+
+    /// How its handler runs; `.now` also for an error reply and a rate limit's wait.
+    var handler: HandlerKind {
+        switch kind {
+        case .request(_, .inSessionTask): .inSessionTask
+        case .request(_, .ownTask): .ownTask
+        default: .now
+        }
+    }
+
+    enum HandlerKind {
+        case now, inSessionTask, ownTask
+    }
+
+    var id: JSONValue? {
+        switch kind {
+        case .rateLimit: nil
+        case .request(let request, _): request.id
+        case .report(_, let id, _): id
+        }
+    }
+
+    var event: String? {
+        switch kind {
+        case .rateLimit: nil
+        case .request(let request, _): request.event
+        case .report(_, _, let event): event
+        }
+    }
+}
+
+/// A session's state, lent to a handler that awaits in the session's task.
+private final class ContextBox {
+    var context: SessionContext
+
+    init(_ context: SessionContext) {
+        self.context = context
+    }
+}
+
+/// What a request run in a task of its own leaves: the session's state after it, and its error reply.
 private final class OwnTaskOutcome: Sendable {
     let context: SessionContext
-    let error: ChatError?
+    let failed: Awaited?
 
-    init(context: SessionContext, error: ChatError?) {
+    init(context: SessionContext, failed: Awaited?) {
         self.context = context
-        self.error = error
+        self.failed = failed
     }
 }
