@@ -241,6 +241,10 @@ import Testing
             var iterator = accepted.makeAsyncIterator()
             return await iterator.next()
         }
+        // The peer is kept compactly (an IPv6 address's size): all of it survives.
+        #expect(server?.peer.host == "::1")
+        #expect(server?.peer.port != 0)
+        #expect(server?.peer.family == AF_INET6)
         server?.send(Array("hi\n".utf8))
         #expect(try await read(client, count: 3) == Array("hi\n".utf8))
         await loop.stop()

@@ -80,16 +80,6 @@ public actor RoomManager {
         executor.asUnownedSerialExecutor()
     }
 
-    /// Runs `body` on the rooms at once, from code running on their executor: a session's. Sessions
-    /// and the rooms share that one serial executor, so a session already excludes the rooms' other
-    /// work, and its request needs no await, no hop and no async frame. Traps anywhere else.
-    public nonisolated func fromSession<T: Sendable, Failure: Error>(_ body: @Sendable (isolated RoomManager) throws(Failure) -> T) throws(Failure) -> T {
-        let outcome = assumeIsolated { rooms -> Result<T, Failure> in
-            do throws(Failure) { return .success(try body(rooms)) } catch { return .failure(error) }
-        }
-        return try outcome.get()
-    }
-
     // MARK: - Users
 
     /// Logs a connection in under `name` and sends it `welcome` (with `session`, for an account).

@@ -3,8 +3,8 @@ import ActorChatProtocol
 /// Routes each request to the one handler registered for its event name. Built once, then
 /// frozen: the server takes it by value before it starts.
 public struct Dispatcher: Sendable {
-    /// Runs at once, on the session's actor. Sessions and the rooms share one executor, so such a
-    /// handler reaches the rooms with `RoomManager.fromSession`, with no await.
+    /// Runs at once, on the session's actor. Sessions, the rooms and the accounts share one executor, so
+    /// such a handler reaches the rooms and the accounts with `fromSession`, with no await.
     public typealias Handler = @Sendable (ClientRequest, inout SessionContext) throws(ChatError) -> Void
     /// Runs in its caller's isolation (the session's actor), so a handler's await on the rooms stays on the session's thread.
     public typealias AsyncHandler = nonisolated(nonsending) @Sendable (ClientRequest, inout SessionContext) async throws(ChatError) -> Void
@@ -17,15 +17,18 @@ public struct Dispatcher: Sendable {
         case admin
     }
 
+    /// Does what it can at once, on the session's actor, and returns what must await, if anything:
+    /// that part runs in a task of its own.
+    public typealias PartialHandler = @Sendable (ClientRequest, inout SessionContext) throws(ChatError) -> AsyncHandler?
+
     /// How a handler runs. A task keeps the most memory its deepest chain of async calls ever
     /// needed, for as long as it lives, and a session's task lives as long as its connection. So
-    /// the frequent requests run synchronously and the rare ones that await run in a task of their
-    /// own, whose frames go when it ends: an idle session keeps none of theirs.
+    /// requests are handled synchronously, and what awaits runs in a task of its own, whose frames
+    /// go when it ends: an idle session keeps none of theirs.
     enum Action: Sendable {
         case now(Handler)
-        /// Awaits, in the session's task: `history`, whose usual page from memory should not
-        /// wait for a task's turn on the executor.
-        case inSessionTask(AsyncHandler)
+        /// At once when it can: a guest's `login`, a `history` page from memory.
+        case nowOrLater(PartialHandler)
         case ownTask(AsyncHandler)
     }
 
@@ -51,11 +54,14 @@ public struct Dispatcher: Sendable {
         register(event, Route(access: access, params: params, pipelined: pipelined, action: .now(handler)))
     }
 
-    /// Registers a handler that awaits: in a task of its own, unless `inSessionTask` (see `Action`).
-    public mutating func onAwaiting(
-        _ event: String, params: [String] = [], access: Access = .loggedIn, inSessionTask: Bool = false, _ handler: @escaping AsyncHandler
-    ) {
-        register(event, Route(access: access, params: params, pipelined: false, action: inSessionTask ? .inSessionTask(handler) : .ownTask(handler)))
+    /// Registers a handler that does what it can at once and returns the part that must await.
+    public mutating func onNowOrLater(_ event: String, params: [String] = [], access: Access = .loggedIn, _ handler: @escaping PartialHandler) {
+        register(event, Route(access: access, params: params, pipelined: false, action: .nowOrLater(handler)))
+    }
+
+    /// Registers a handler that awaits; it runs in a task of its own (see `Action`).
+    public mutating func onAwaiting(_ event: String, params: [String] = [], access: Access = .loggedIn, _ handler: @escaping AsyncHandler) {
+        register(event, Route(access: access, params: params, pipelined: false, action: .ownTask(handler)))
     }
 
     private mutating func register(_ event: String, _ route: Route) {

@@ -6,18 +6,18 @@ extension Dispatcher {
     public static func chat() -> Dispatcher {
         var dispatcher = Dispatcher()
 
-        dispatcher.onAwaiting("login", params: ["name", "token?", "password?", "session?"], access: .anyone) { request, context throws(ChatError) in
+        dispatcher.onNowOrLater("login", params: ["name", "token?", "password?", "session?"], access: .anyone) { request, context throws(ChatError) in
             guard context.user == nil else { throw .alreadyLoggedIn }
             let name = try request.params.requiredString("name")
             let admin = try isAdmin(token: try request.params.optionalString("token"), configuration: context.services.configuration)
             let password = try request.params.optionalString("password")
             let session = try request.params.optionalString("session")
-            // Two functions, so a guest's login never needs the account path's larger frames: a
-            // session task keeps the most task memory its deepest request needed (about 2 KB more
-            // per idle guest when both paths were one, measured).
-            if password == nil && session == nil {
-                try await logInGuest(name, admin: admin, replyID: request.id, context: &context)
-            } else {
+            // A guest's login is done at once; an account's awaits its password's hash.
+            guard password != nil || session != nil else {
+                try logInGuest(name, admin: admin, replyID: request.id, context: &context)
+                return nil
+            }
+            return { request, context throws(ChatError) in
                 try await logInAccount(name, password: password, session: session, admin: admin, replyID: request.id, context: &context)
             }
         }
@@ -110,7 +110,7 @@ extension Dispatcher {
             context.services.log.log(.info, "join \(room) \(user.name)")
         }
 
-        dispatcher.onAwaiting("history", params: ["room", "before?", "limit?"], inSessionTask: true) { request, context throws(ChatError) in
+        dispatcher.onNowOrLater("history", params: ["room", "before?", "limit?"]) { request, context throws(ChatError) in
             let room = try request.params.requiredString("room")
             let user = try context.loggedInUser()
             let before = try request.params.optionalInteger("before")
@@ -121,10 +121,14 @@ extension Dispatcher {
             }
             switch source {
             case .memory(let messages, let more):
+                // The usual case: the page is in the replay ring, answered in the request's turn.
                 replyHistory(name, messages, more: more, to: request, on: context.connection)
+                return nil
             case .stored(let store, let roomID, let oldest, let before):
-                let page = try await storedPage(of: name, in: store, roomID: roomID, before: before, oldest: oldest, limit: limit, services: context.services)
-                replyHistory(name, page.messages, more: page.more, to: request, on: context.connection)
+                return { request, context throws(ChatError) in
+                    let page = try await storedPage(of: name, in: store, roomID: roomID, before: before, oldest: oldest, limit: limit, services: context.services)
+                    replyHistory(name, page.messages, more: page.more, to: request, on: context.connection)
+                }
             }
         }
 
@@ -254,24 +258,18 @@ extension Dispatcher {
         connection.send(ServerEvent.history(room: room, messages: messages, more: more).encoded(id: request.id))
     }
 
-    /// A `history` page the replay ring cannot give, read by the store's reader in a task of its
-    /// own: a page from the ring, the usual case, is answered in the request's turn with no hop
-    /// of its own, and the deeper frames of a read from disk go with the task instead of staying
-    /// with the session (see `Session.dispatchInOwnTask`).
-    @inline(never)
+    /// A `history` page the replay ring cannot give, read by the store's reader. It runs in the
+    /// request's task of its own (see `Dispatcher.Action`).
     private static func storedPage(
         of room: String, in store: ChatStore, roomID: Int64, before: Int, oldest: Int, limit: Int, services: ServerServices
     ) async throws(ChatError) -> (messages: [HistoryEntry], more: Bool) {
-        let read = Task(executorPreference: services.executor) { () async -> Result<(messages: [HistoryEntry], more: Bool), ChatError> in
-            do throws(SQLiteError) {
-                let page = try await store.history(roomID: roomID, before: before, oldest: oldest, limit: limit)
-                return .success((page.messages.map { HistoryEntry(seq: $0.seq, from: $0.from, text: $0.text, ts: $0.ts) }, page.more))
-            } catch {
-                services.log.log(.error, "history \(room): \(error)")
-                return .failure(.unavailable("the store could not read (\(error.message))"))
-            }
+        do throws(SQLiteError) {
+            let page = try await store.history(roomID: roomID, before: before, oldest: oldest, limit: limit)
+            return (page.messages.map { HistoryEntry(seq: $0.seq, from: $0.from, text: $0.text, ts: $0.ts) }, page.more)
+        } catch {
+            services.log.log(.error, "history \(room): \(error)")
+            throw .unavailable("the store could not read (\(error.message))")
         }
-        return try await read.value.get()
     }
 
     /// What a `join` asks to be replayed: `history: N` (0 to 200, capped by the replay limit) or
@@ -294,13 +292,16 @@ extension Dispatcher {
     }
 
     /// A guest's login: any name that is not registered, unless only accounts are admitted.
-    private static func logInGuest(_ name: String, admin: Bool, replyID: JSONValue?, context: inout SessionContext) async throws(ChatError) {
+    private static func logInGuest(_ name: String, admin: Bool, replyID: JSONValue?, context: inout SessionContext) throws(ChatError) {
         let accounts = context.services.accounts
-        guard await !accounts.isRegistered(name) else {
+        guard !accounts.fromSession({ accounts in accounts.isRegistered(name) }) else {
             throw .authFailed("'\(name)' is a registered name: log in with its password or session")
         }
         guard !accounts.settings.accountsOnly else { throw .authFailed("this server admits registered accounts only") }
-        let user = try await context.services.rooms.login(name: name, admin: admin, connection: context.connection, replyID: replyID)
+        let connection = context.connection
+        let user = try context.services.rooms.fromSession { rooms throws(ChatError) in
+            try rooms.login(name: name, admin: admin, connection: connection, replyID: replyID)
+        }
         context.user = user
         context.services.log.log(.info, "login \(user.name)\(admin ? " (admin)" : "") #\(context.connection.id)")
     }

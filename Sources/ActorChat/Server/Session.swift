@@ -165,8 +165,9 @@ actor Session {
     }
 
     /// Handles a request as far as it can without waiting: decodes it, checks who may send it, and
-    /// runs a synchronous handler. Replies go out in request order, so anything but a pipelined
-    /// request, and any error reply, waits until the replies owed to earlier requests are queued.
+    /// runs its handler's synchronous part. Replies go out in request order, so anything but a
+    /// pipelined request, and any error reply, waits until the replies owed to earlier requests
+    /// are queued.
     @inline(never)
     private func handleNow(_ line: ArraySlice<UInt8>) -> Awaited? {
         // A blank line is a keep-alive for people typing into nc, not an error.
@@ -180,13 +181,24 @@ actor Session {
         }
         do throws(ChatError) {
             let route = try dispatcher.route(for: request, context: context)
-            guard route.pipelined || context.commits.isDrained, case .now(let handler) = route.action else {
-                return Awaited(.request(request, route.action))
-            }
-            try handler(request, &context)
-            return nil
+            guard route.pipelined || context.commits.isDrained else { return Awaited(.request(request, route.action)) }
+            return try runNow(request, route.action)
         } catch {
             return reportNow(error, id: request.id, event: request.event)
+        }
+    }
+
+    /// Runs a handler's synchronous part; returns the part that awaits.
+    private func runNow(_ request: ClientRequest, _ action: Dispatcher.Action) throws(ChatError) -> Awaited? {
+        switch action {
+        case .now(let handler):
+            try handler(request, &context)
+            return nil
+        case .nowOrLater(let handler):
+            guard let later = try handler(request, &context) else { return nil }
+            return Awaited(.request(request, .ownTask(later)))
+        case .ownTask:
+            return Awaited(.request(request, action))
         }
     }
 
@@ -201,21 +213,20 @@ actor Session {
     /// session that ever waited here keeps, holds little more than a reference.
     @inline(never)
     private func complete(_ awaited: Awaited) async {
-        var awaited = awaited
+        var next: Awaited? = awaited
         if let wait = awaited.rateLimitWait {
             await sleep(nanoseconds: wait)
-            guard let rest = handleAfterWait(awaited) else { return }
-            awaited = rest
+            next = handleAfterWait(awaited)
         }
-        if !context.commits.isDrained { await context.commits.waitUntilDrained() }
-        switch awaited.handler {
-        case .inSessionTask:
-            await runInSessionTask(awaited)
-        case .ownTask:
-            await runInOwnTask(awaited)
-        case .now:
-            if let failed = performNow(awaited) { await reportAfterCommits(failed) }
+        while let current = next {
+            if !context.commits.isDrained { await context.commits.waitUntilDrained() }
+            next = current.runsInOwnTask ? await runInOwnTask(current) : performNow(current)
         }
+    }
+
+    @inline(never)
+    private func sleep(nanoseconds: UInt64) async {
+        try? await Task.sleep(for: .nanoseconds(nanoseconds))
     }
 
     /// The request that waited out the rate limit.
@@ -225,20 +236,8 @@ actor Session {
         return handleNow(line)
     }
 
-    /// Sends an error reply once the replies owed to earlier requests are queued.
-    @inline(never)
-    private func reportAfterCommits(_ failed: Awaited) async {
-        await context.commits.drained()
-        _ = performNow(failed)
-    }
-
-    @inline(never)
-    private func sleep(nanoseconds: UInt64) async {
-        try? await Task.sleep(for: .nanoseconds(nanoseconds))
-    }
-
-    /// Sends a waiting error reply, or runs a synchronous handler. Returns the handler's error
-    /// reply when replies owed to earlier requests must go first.
+    /// Sends a waiting error reply, or runs a waiting handler's synchronous part. Returns what is
+    /// left: the part that awaits, or the handler's error reply.
     @inline(never)
     private func performNow(_ awaited: Awaited) -> Awaited? {
         switch awaited.kind {
@@ -248,36 +247,19 @@ actor Session {
             report(error, id: id, event: event)
             return nil
         case .request(let request, let action):
-            guard case .now(let handler) = action else { return nil }
-            do throws(ChatError) { try handler(request, &context) } catch { return reportNow(error, id: request.id, event: request.event) }
-            return nil
+            do throws(ChatError) { return try runNow(request, action) } catch {
+                return Awaited(.report(error, id: request.id, event: request.event))
+            }
         }
-    }
-
-    @inline(never)
-    private func runInSessionTask(_ awaited: Awaited) async {
-        guard let failed = await runInSessionTask(awaited, working: ContextBox(context)) else { return }
-        await reportAfterCommits(failed)
-    }
-
-    /// `history`'s handler, with the session's state lent through a box: an actor's property cannot
-    /// be lent to an async call.
-    @inline(never)
-    private func runInSessionTask(_ awaited: Awaited, working: ContextBox) async -> Awaited? {
-        guard case .request(let request, .inSessionTask(let handler)) = awaited.kind else { return nil }
-        defer { context = working.context }
-        do throws(ChatError) { try await handler(request, &working.context) } catch { return Awaited(.report(error, id: request.id, event: request.event)) }
-        return nil
     }
 
     /// Runs a request in a task of its own, on this actor, and waits for it. A task keeps the
     /// memory its deepest call ever needed for as long as it lives; a session lives as long as its
-    /// connection, so the rare requests that await (a login, a password, a room's settings) leave
-    /// theirs with a task that ends when they do.
+    /// connection, so the requests that await (an account's login, a password, a room's settings)
+    /// leave theirs with a task that ends when they do. Returns the handler's error reply.
     @inline(never)
-    private func runInOwnTask(_ awaited: Awaited) async {
-        guard let failed = adopt(await ownTask(awaited).value) else { return }
-        await reportAfterCommits(failed)
+    private func runInOwnTask(_ awaited: Awaited) async -> Awaited? {
+        adopt(await ownTask(awaited).value)
     }
 
     /// The task is made by a synchronous function and its outcome comes back boxed: a task handle
@@ -353,42 +335,9 @@ private final class Awaited: Sendable {
         return wait
     }
 
-    /// How its handler runs; `.now` also for an error reply and a rate limit's wait.
-    var handler: HandlerKind {
-        switch kind {
-        case .request(_, .inSessionTask): .inSessionTask
-        case .request(_, .ownTask): .ownTask
-        default: .now
-        }
-    }
-
-    enum HandlerKind {
-        case now, inSessionTask, ownTask
-    }
-
-    var id: JSONValue? {
-        switch kind {
-        case .rateLimit: nil
-        case .request(let request, _): request.id
-        case .report(_, let id, _): id
-        }
-    }
-
-    var event: String? {
-        switch kind {
-        case .rateLimit: nil
-        case .request(let request, _): request.event
-        case .report(_, _, let event): event
-        }
-    }
-}
-
-/// A session's state, lent to a handler that awaits in the session's task.
-private final class ContextBox {
-    var context: SessionContext
-
-    init(_ context: SessionContext) {
-        self.context = context
+    var runsInOwnTask: Bool {
+        guard case .request(_, .ownTask) = kind else { return false }
+        return true
     }
 }
 

@@ -11,7 +11,8 @@ public final class Connection: Sendable {
     public let inbound: AsyncStream<[UInt8]>
     let fd: Int32
     let loop: EventLoop
-    let limits: ConnectionLimits
+    private let sharedLimits: SharedConnectionLimits
+    var limits: ConnectionLimits { sharedLimits.limits }
     let inboundContinuation: AsyncStream<[UInt8]>.Continuation
     /// When set, inbound bytes go to this handler on the loop thread instead of `inbound`: no copy,
     /// no task hop, and no backpressure (the handler must keep up). Nil marks the end of input.
@@ -51,7 +52,7 @@ public final class Connection: Sendable {
     }
 
     init(
-        id: UInt64, fd: Int32, peer: SocketAddress, loop: EventLoop, limits: ConnectionLimits,
+        id: UInt64, fd: Int32, peer: SocketAddress, loop: EventLoop, limits: SharedConnectionLimits,
         readHandler: (@Sendable (UnsafeRawBufferPointer?) -> Void)? = nil
     ) {
         self.id = id
@@ -59,7 +60,7 @@ public final class Connection: Sendable {
         self.fd = fd
         self.peer = peer
         self.loop = loop
-        self.limits = limits
+        sharedLimits = limits
         (inbound, inboundContinuation) = AsyncStream.makeStream(of: [UInt8].self)
         state = Mutex(State())
         lastActivity = Atomic(monotonicNanos())

@@ -28,3 +28,13 @@ public struct ConnectionLimits: Sendable {
 
     public init() {}
 }
+
+/// One set of limits shared by the connections it applies to (a listener's): each connection keeps
+/// a reference, not a copy of the notices, codes and figures.
+final class SharedConnectionLimits: Sendable {
+    let limits: ConnectionLimits
+
+    init(_ limits: ConnectionLimits) {
+        self.limits = limits
+    }
+}

@@ -152,7 +152,7 @@ public final class EventLoop: Sendable {
         onRead: (@Sendable (UnsafeRawBufferPointer?) -> Void)? = nil
     ) async throws -> Connection {
         let fd = try Socket.connect(to: address, from: source)
-        let connection = Connection(id: makeID(), fd: fd, peer: address, loop: self, limits: limits, readHandler: onRead)
+        let connection = Connection(id: makeID(), fd: fd, peer: address, loop: self, limits: SharedConnectionLimits(limits), readHandler: onRead)
         try await withCheckedThrowingContinuation { continuation in
             post(.register(connection, connecting: continuation))
         }
@@ -173,7 +173,8 @@ public final class EventLoop: Sendable {
         var storage = sockaddr_storage()
         storage.ss_family = sa_family_t(AF_UNIX)
         let address = SocketAddress(storage: storage, length: socklen_t(MemoryLayout<sa_family_t>.size))
-        let pair = fds.map { Connection(id: makeID(), fd: $0, peer: address, loop: self, limits: limits) }
+        let shared = SharedConnectionLimits(limits)
+        let pair = fds.map { Connection(id: makeID(), fd: $0, peer: address, loop: self, limits: shared) }
         // A socketpair is writable at once, so registering it completes like a finished connect.
         for (index, connection) in pair.enumerated() {
             do {

@@ -6,7 +6,7 @@ public final class Listener: Sendable {
     public let address: SocketAddress
     let fd: Int32
     let loop: EventLoop
-    let limits: ConnectionLimits
+    let limits: SharedConnectionLimits
     let admission: Admission
     let onAccept: @Sendable (Connection) -> Void
     let onEvent: @Sendable (ListenerEvent) -> Void
@@ -20,7 +20,7 @@ public final class Listener: Sendable {
         self.fd = fd
         self.address = address
         self.loop = loop
-        self.limits = limits
+        self.limits = SharedConnectionLimits(limits)
         self.admission = admission
         self.onAccept = onAccept
         self.onEvent = onEvent

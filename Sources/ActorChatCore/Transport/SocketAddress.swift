@@ -1,14 +1,21 @@
 import Glibc
 import CSystem
 
-/// An IPv4 or IPv6 socket address.
+/// An IPv4 or IPv6 socket address. Every connection keeps its peer's, so it is kept in the room
+/// an IPv6 address needs (28 bytes), not in a `sockaddr_storage` (128).
 public struct SocketAddress: Sendable, Hashable, CustomStringConvertible {
-    private var storage: sockaddr_storage
+    private var storage: sockaddr_in6
     let length: socklen_t
 
+    /// An address as the system wrote it; anything past an IPv6 address's size is not kept.
     init(storage: sockaddr_storage, length: socklen_t) {
-        self.storage = storage
-        self.length = length
+        var compact = sockaddr_in6()
+        let kept = min(Int(length), MemoryLayout<sockaddr_in6>.size)
+        withUnsafeMutableBytes(of: &compact) { target in
+            withUnsafeBytes(of: storage) { source in target.copyMemory(from: UnsafeRawBufferPointer(rebasing: source.prefix(kept))) }
+        }
+        self.storage = compact
+        self.length = socklen_t(kept)
     }
 
     /// Resolves a numeric address or a host name (getaddrinfo), IPv4 and IPv6.
@@ -39,11 +46,11 @@ public struct SocketAddress: Sendable, Hashable, CustomStringConvertible {
         return addresses
     }
 
-    public var family: Int32 { Int32(storage.ss_family) }
+    public var family: Int32 { Int32(storage.sin6_family) }
 
     public var port: Int {
         withUnsafeBytes(of: storage) { raw in
-            switch Int32(storage.ss_family) {
+            switch Int32(storage.sin6_family) {
             case AF_INET: Int(UInt16(bigEndian: raw.load(as: sockaddr_in.self).sin_port))
             case AF_INET6: Int(UInt16(bigEndian: raw.load(as: sockaddr_in6.self).sin6_port))
             default: 0
@@ -55,7 +62,7 @@ public struct SocketAddress: Sendable, Hashable, CustomStringConvertible {
     public var host: String {
         var buffer = [CChar](repeating: 0, count: Int(INET6_ADDRSTRLEN))
         withUnsafeBytes(of: storage) { raw in
-            switch Int32(storage.ss_family) {
+            switch Int32(storage.sin6_family) {
             case AF_INET:
                 var address = raw.load(as: sockaddr_in.self).sin_addr
                 _ = inet_ntop(AF_INET, &address, &buffer, socklen_t(buffer.count))
@@ -79,8 +86,8 @@ public struct SocketAddress: Sendable, Hashable, CustomStringConvertible {
     }
 
     func withSockAddr<R>(_ body: (UnsafePointer<sockaddr>, socklen_t) -> R) -> R {
-        // The storage is bound to sockaddr_storage: rebinding, not assuming, is what makes reading
-        // it as a sockaddr defined.
+        // The storage is bound to sockaddr_in6: rebinding, not assuming, is what makes reading it
+        // as a sockaddr defined.
         withUnsafePointer(to: storage) { pointer in
             pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { body($0, length) }
         }
