@@ -52,7 +52,7 @@ struct Room {
     }
 
     var info: RoomInfo { RoomInfo(name: name, limit: limit, count: members.count, isPrivate: isPrivate) }
-    var memberNames: [String] { members.map(\.name) }
+    var memberNames: [String] { members.map { $0.name } }
     var isFull: Bool { members.count >= limit }
 
     func contains(_ userID: Int) -> Bool { memberIDs.contains(userID) }
