@@ -144,6 +144,25 @@ package struct LoadTest: Sendable {
             result["server_rss_after"] = .number(String(memoryAfter))
             result["server_rss_idle"] = .number(String(settled))
             result["server_rss_per_client"] = .number(String((settled - memoryBefore) / clients))
+            // Then every client leaves at once (the workers quit), as after a network blip: how long
+            // until the server has let go of all of them, its `stats` counting only the probe.
+            if let token = options.adminToken {
+                let probe = ServerProbe(host: options.host, port: options.port, token: token)
+                defer { Task { await probe.close() } }
+                _ = await probe.users()
+                let cpuBefore = sampler?.cpuSeconds() ?? 0
+                let leaving = ContinuousClock.now
+                workers.forEach { $0.finish() }
+                workers = []
+                let deadline = leaving + .seconds(30)
+                while let users = await probe.users(), users > 1, ContinuousClock.now < deadline {
+                    try await Task.sleep(for: .milliseconds(10))
+                }
+                let seconds = (ContinuousClock.now - leaving).seconds
+                let cpu = (sampler?.cpuSeconds() ?? 0) - cpuBefore
+                say(String(format: "all %d clients left at once: the server let go of them in %.2f s; server CPU %.2f s", clients, seconds, cpu))
+                result["leave_seconds"] = .number(String(seconds))
+            }
         case "churn":
             let cpuBefore = sampler?.cpuSeconds() ?? 0
             for worker in workers { worker.send("churn \(options.seconds)") }

@@ -54,6 +54,11 @@ package actor ServerProbe {
             bytes: store["bytes"]?.integer ?? 0)
     }
 
+    /// The users logged in now (the probe among them), from `stats`; nil when it cannot be asked.
+    func users() async -> Int? {
+        try? await request("stats")["users"]?.integer
+    }
+
     /// How long the probing requests took over a step.
     struct HistoryTimes: Sendable {
         var history = LatencyHistogram()

@@ -202,6 +202,27 @@ import Testing
     }
 }
 
+/// The real `actor-chat-cli loadtest`, against a server in this process.
+@Suite struct LoadTestExecutableTests {
+    /// After the idle figure, every client leaves at once; the run waits until the server has let
+    /// go of each of them before it says how long that took.
+    @Test func theConnectionsScenarioTimesEveryClientLeavingAtOnce() async throws {
+        let server = try await TestServer.start {
+            $0.unlimitedRate()
+            $0.maxConnectionsPerAddress = 1000
+        }
+        let cli = try ChildProcess("actor-chat-cli", [
+            "loadtest", "--scenario", "connections", "--clients", "40", "--host", "127.0.0.1", "--port", String(server.port), "--token", "sesame",
+        ])
+        #expect(try await cli.exitStatus(timeout: .seconds(60)) == 0)
+        #expect(cli.stdout.contains("connected, logged in and joined 40 clients"))
+        #expect(cli.stdout.contains("all 40 clients left at once: the server let go of them in"))
+        let admin = try await server.client("admin", admin: true)
+        #expect(try await admin.request("stats")["users"]?.integer == 1)
+        await server.stop()
+    }
+}
+
 @Suite struct LoadTableTests {
     /// A step whose every figure is `scale` times a small base, so one test spans every magnitude.
     private func step(scale: Double, received: Int? = nil, latencyMs: Double = 1, troubled: Bool = false) -> LoadTest.Step {
