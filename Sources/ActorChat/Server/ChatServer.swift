@@ -118,7 +118,9 @@ public actor ChatServer {
                         await withDiscardingTaskGroup { group in
                             for await connection in accepted {
                                 services.connectionOpened()
-                                group.addTask { await Session(connection: connection, services: services, dispatcher: dispatcher).run() }
+                                // The task's closure, which it keeps for life, holds the session alone.
+                                let session = Session(connection: connection, services: services, dispatcher: dispatcher)
+                                group.addTask { await session.run() }
                             }
                         }
                     }

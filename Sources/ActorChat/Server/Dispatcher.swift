@@ -125,13 +125,25 @@ public struct SessionContext: Sendable {
     var session: String?
     /// Set by a handler that ends the session once its reply is queued.
     public var closing: DisconnectReason?
-    /// The session's sends still being committed (with a store).
-    public let commits = CommitBarrier()
+    /// The session's sends still being committed (with a store); made by its first `send`, so a
+    /// session that never sends holds none.
+    private(set) var commits: CommitBarrier?
 
     public init(connection: Connection, services: ServerServices) {
         self.connection = connection
         self.services = services
     }
+
+    /// The barrier a `send` hands its commit to.
+    mutating func commitBarrier() -> CommitBarrier {
+        if let commits { return commits }
+        let made = CommitBarrier()
+        commits = made
+        return made
+    }
+
+    /// Whether every send handed over so far has been acted on.
+    var commitsDrained: Bool { commits?.isDrained ?? true }
 
     /// The logged-in user; `not_logged_in` otherwise.
     public func loggedInUser() throws(ChatError) -> UserInfo {

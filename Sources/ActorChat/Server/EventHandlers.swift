@@ -150,7 +150,7 @@ extension Dispatcher {
             let room = try request.params.requiredString("room")
             let text = try request.params.messageText(maxBytes: context.services.configuration.maxTextBytes)
             let userID = try context.loggedInUser().id
-            let commits = context.commits
+            let commits = context.commitBarrier()
             try context.services.rooms.fromSession { rooms throws(ChatError) in
                 try rooms.send(text: text, to: room, userID: userID, replyID: request.id, barrier: commits)
             }

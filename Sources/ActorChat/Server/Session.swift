@@ -55,7 +55,7 @@ actor Session {
             }
         }
         // Its messages still being committed reach their rooms before the user leaves them.
-        await context.commits.drained()
+        await context.commits?.drained()
         end(transport: transport)
     }
 
@@ -181,7 +181,7 @@ actor Session {
         }
         do throws(ChatError) {
             let route = try dispatcher.route(for: request, context: context)
-            guard route.pipelined || context.commits.isDrained else { return Awaited(.request(request, route.action)) }
+            guard route.pipelined || context.commitsDrained else { return Awaited(.request(request, route.action)) }
             return try runNow(request, route.action)
         } catch {
             return reportNow(error, id: request.id, event: request.event)
@@ -203,7 +203,7 @@ actor Session {
     }
 
     private func reportNow(_ error: ChatError, id: JSONValue?, event: String?) -> Awaited? {
-        guard context.commits.isDrained else { return Awaited(.report(error, id: id, event: event)) }
+        guard context.commitsDrained else { return Awaited(.report(error, id: id, event: event)) }
         report(error, id: id, event: event)
         return nil
     }
@@ -219,7 +219,7 @@ actor Session {
             next = handleAfterWait(awaited)
         }
         while let current = next {
-            if !context.commits.isDrained { await context.commits.waitUntilDrained() }
+            if let commits = context.commits, !commits.isDrained { await commits.waitUntilDrained() }
             next = current.runsInOwnTask ? await runInOwnTask(current) : performNow(current)
         }
     }
