@@ -10,6 +10,7 @@ final class WorkerProcess {
     private let process: Process
     private let input: FileHandle
     private var lines: AsyncStream<String>.AsyncIterator
+    private var quitting = false
 
     init(executable: URL, arguments: [String]) throws {
         process = Process()
@@ -49,9 +50,16 @@ final class WorkerProcess {
         }
     }
 
-    func finish() {
+    /// Tells the worker to quit, without waiting: its clients' sockets close when it exits.
+    func quit() {
+        guard process.isRunning, !quitting else { return }
+        quitting = true
         send("quit")
         try? input.close()
+    }
+
+    func finish() {
+        quit()
         process.waitUntilExit()
     }
 }

@@ -125,8 +125,8 @@ public struct SessionContext: Sendable {
     var session: String?
     /// Set by a handler that ends the session once its reply is queued.
     public var closing: DisconnectReason?
-    /// The session's sends still being committed (with a store); made by its first `send`, so a
-    /// session that never sends holds none.
+    /// The session's sends still being committed: with a store, a `send`'s reply comes from its
+    /// commit. Made by the session's first `send`, so a session that never sends holds none.
     private(set) var commits: CommitBarrier?
 
     public init(connection: Connection, services: ServerServices) {

@@ -252,8 +252,8 @@ extension Dispatcher {
         return dispatcher
     }
 
-    /// Encodes outside the handler's async frame, which every session that asked keeps.
-    @inline(never)
+    /// A page of history, encoded and queued; from the handler at once, or from the task that read
+    /// the page from disk.
     private static func replyHistory(_ room: String, _ messages: [HistoryEntry], more: Bool, to request: ClientRequest, on connection: Connection) {
         connection.send(ServerEvent.history(room: room, messages: messages, more: more).encoded(id: request.id))
     }

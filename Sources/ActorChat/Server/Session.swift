@@ -34,7 +34,7 @@ actor Session {
 
     func run() async {
         var chunks = connection.inbound.makeAsyncIterator()
-        logConnect()
+        begin()
         // One look at the first bytes: an HTTP request line starts with an upper-case method, a
         // request of the protocol with `{` or a blank. After this, a TCP client pays nothing for it.
         var transport: ServerMetrics.Transport?
@@ -59,8 +59,9 @@ actor Session {
         end(transport: transport)
     }
 
+    /// Starts the login deadline and logs the connection.
     @inline(never)
-    private func logConnect() {
+    private func begin() {
         connection.setDeadline(in: services.configuration.loginTimeoutSeconds)
         services.log.log(.info, "connect \(connection.peer) #\(connection.id)")
     }
@@ -242,7 +243,7 @@ actor Session {
     private func performNow(_ awaited: Awaited) -> Awaited? {
         switch awaited.kind {
         case .rateLimit:
-            return nil
+            preconditionFailure("a rate limit's wait is over before its request is handled")
         case .report(let error, let id, let event):
             report(error, id: id, event: event)
             return nil
@@ -266,13 +267,15 @@ actor Session {
     /// and a reference are all the waiting frame holds.
     @inline(never)
     private func ownTask(_ awaited: Awaited) -> Task<OwnTaskOutcome, Never> {
+        guard case .request(let request, .ownTask(let handler)) = awaited.kind else {
+            preconditionFailure("only a request whose handler awaits runs in a task of its own")
+        }
         let context = context
-        return Task(executorPreference: services.executor) { await self.runHandler(awaited, context: context) }
+        return Task(executorPreference: services.executor) { await self.runHandler(handler, request, context: context) }
     }
 
-    private func runHandler(_ awaited: Awaited, context: SessionContext) async -> OwnTaskOutcome {
+    private func runHandler(_ handler: Dispatcher.AsyncHandler, _ request: ClientRequest, context: SessionContext) async -> OwnTaskOutcome {
         var working = context
-        guard case .request(let request, .ownTask(let handler)) = awaited.kind else { return OwnTaskOutcome(context: working, failed: nil) }
         do throws(ChatError) {
             try await handler(request, &working)
             return OwnTaskOutcome(context: working, failed: nil)
