@@ -42,7 +42,7 @@ public final class CommitBarrier: Sendable {
     }
 
     @inline(never)
-    func waitUntilDrained() async {
+    private func waitUntilDrained() async {
         await withCheckedContinuation { continuation in
             let now = state.withLock { state -> Bool in
                 guard state.pending > 0 else { return true }

@@ -220,7 +220,7 @@ actor Session {
             next = handleAfterWait(awaited)
         }
         while let current = next {
-            if let commits = context.commits, !commits.isDrained { await commits.waitUntilDrained() }
+            await context.commits?.drained()
             next = current.runsInOwnTask ? await runInOwnTask(current) : performNow(current)
         }
     }
