@@ -5,14 +5,14 @@ struct Room {
     struct Member {
         let userID: Int
         let name: String
-        /// The name's key, kept so listing roles hashes nothing per member.
-        let key: String
         let connection: Connection
         /// Logged in as an account (a guest never owns a room by name).
         var account = false
     }
 
     let name: String
+    /// The name's key: `rooms` is keyed by it, and a user's `roomKeys` hold it.
+    let key: String
     var limit: Int
     var isPrivate = false
     /// The owning account's name key; nil for a guest's or the operator's room.
@@ -28,7 +28,6 @@ struct Room {
     private(set) var members: [Member] = []
     /// The members' connections, kept beside `members` so a broadcast hands the loop one list.
     private(set) var audience = BroadcastGroup()
-    private var memberIDs: Set<Int> = []
     /// The store's id for the room (0 without a store): a room closed and created again under the
     /// same name has a new one, so a late commit for the old room is not taken for the new.
     let storeID: Int64
@@ -42,6 +41,7 @@ struct Room {
     init(name: String, limit: Int, ownerKey: String?, guestCreatorID: Int? = nil, storeID: Int64 = 0, firstSeq: Int = 1, replayCapacity: Int,
          lastSeq: Int? = nil, recent: [HistoryEntry] = []) {
         self.name = name
+        key = Names.key(name)
         self.limit = limit
         self.ownerKey = ownerKey
         self.guestCreatorID = guestCreatorID
@@ -54,8 +54,6 @@ struct Room {
     var info: RoomInfo { RoomInfo(name: name, limit: limit, count: members.count, isPrivate: isPrivate) }
     var memberNames: [String] { members.map { $0.name } }
     var isFull: Bool { members.count >= limit }
-
-    func contains(_ userID: Int) -> Bool { memberIDs.contains(userID) }
 
     func isInvited(key: String, userID: Int, account: Bool) -> Bool {
         (account && accountInvites.contains(key)) || guestInvites[key] == userID
@@ -71,17 +69,21 @@ struct Room {
         // Most rooms have nobody with a role: a join there does not walk the members.
         guard ownerKey != nil || guestCreatorID != nil || !ops.isEmpty else { return [] }
         return members.compactMap { member in
-            if member.userID == guestCreatorID || (member.account && member.key == ownerKey) { return MemberRole(name: member.name, role: "owner") }
-            return ops.contains(member.key) ? MemberRole(name: member.name, role: "op") : nil
+            if member.userID == guestCreatorID { return MemberRole(name: member.name, role: "owner") }
+            // As in `RoomManager.standing`: only an account owns a room by name or moderates it.
+            guard member.account else { return nil }
+            let key = Names.key(member.name)
+            if key == ownerKey { return MemberRole(name: member.name, role: "owner") }
+            return ops.contains(key) ? MemberRole(name: member.name, role: "op") : nil
         }
     }
 
-    /// Adds a member; `overLimit` lets an invitee, the owner or an admin past a full room.
+    /// Adds a member who is not one yet (the user's `roomKeys` tell); `overLimit` lets an invitee,
+    /// the owner or an admin past a full room.
     mutating func add(_ member: Member, overLimit: Bool = false) {
-        precondition((overLimit || !isFull) && !contains(member.userID), "Room.add called without checking the room's rules")
+        precondition(overLimit || !isFull, "Room.add called without checking the room's limit")
         members.append(member)
         audience.insert(member.connection)
-        memberIDs.insert(member.userID)
     }
 
     /// A member who was a guest registered its name.
@@ -91,7 +93,7 @@ struct Room {
     }
 
     mutating func remove(_ userID: Int) {
-        guard memberIDs.remove(userID) != nil, let index = members.firstIndex(where: { $0.userID == userID }) else { return }
+        guard let index = members.firstIndex(where: { $0.userID == userID }) else { return }
         audience.remove(members.remove(at: index).connection)
     }
 

@@ -48,7 +48,7 @@ extension RoomManager {
         let (key, room) = try visibleRoom(name, to: requester)
         try authorize(requester, in: room, atLeast: .op)
         guard let targetID = userIDsByKey[Names.key(target)], let kicked = users[targetID] else { throw .userNotFound(target) }
-        guard room.contains(targetID) else { throw .notMember(room: room.name, user: kicked.info.name) }
+        guard kicked.isMember(of: room) else { throw .notMember(room: room.name, user: kicked.info.name) }
         try authorize(requester, over: kicked.key, in: room)
         remove(targetID, fromRoom: key)
         kicked.connection.send(ServerEvent.kicked(room: room.name, by: requester.info.name).encoded())
@@ -94,7 +94,7 @@ extension RoomManager {
         let shown = displayName(targetKey, fallback: target)
         if banned { current.bans.insert(targetKey) } else { current.bans.remove(targetKey) }
         rooms[key] = current
-        if banned, let targetID = userIDsByKey[targetKey], let member = users[targetID], current.contains(targetID) {
+        if banned, let targetID = userIDsByKey[targetKey], let member = users[targetID], member.isMember(of: current) {
             remove(targetID, fromRoom: key)
             member.connection.send(ServerEvent.kicked(room: current.name, by: requester.info.name, reason: "banned").encoded())
             broadcast(.userLeft(room: current.name, user: member.info.name, reason: "banned"), to: rooms[key]?.audience ?? BroadcastGroup())

@@ -9,7 +9,7 @@ import ActorChatStore
 /// rooms; a viewer's own private rooms are merged into the copy it gets.
 extension RoomManager {
     func canSee(_ user: User, _ room: Room) -> Bool {
-        !room.isPrivate || room.contains(user.info.id) || room.isInvited(key: user.key, userID: user.info.id, account: user.account)
+        !room.isPrivate || user.isMember(of: room) || room.isInvited(key: user.key, userID: user.info.id, account: user.account)
             || standing(of: user, in: room) >= .op
     }
 

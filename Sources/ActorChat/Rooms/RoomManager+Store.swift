@@ -140,8 +140,9 @@ extension RoomManager {
     /// async frame, which a session keeps for as long as it lives.
     @inline(never)
     func historySource(of name: String, userID: Int, admin: Bool, before: Int?, limit: Int) throws(ChatError) -> (room: String, source: HistorySource) {
-        let room = try visibleRoom(name, to: try user(userID)).room
-        guard admin || room.contains(userID) else { throw .notMember(room: room.name, user: nil) }
+        let user = try user(userID)
+        let room = try visibleRoom(name, to: user).room
+        guard admin || user.isMember(of: room) else { throw .notMember(room: room.name, user: nil) }
         let before = min(before ?? Int.max, room.seq + 1)
         guard let store else {
             let page = room.recent.page(before: before, limit: limit)

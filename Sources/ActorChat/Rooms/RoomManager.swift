@@ -38,7 +38,9 @@ public actor RoomManager {
         let connection: Connection
         /// Logged in as an account, not as a guest.
         var account = false
-        var roomKeys: Set<String> = []
+        var roomKeys = RoomKeySet()
+
+        func isMember(of room: Room) -> Bool { roomKeys.contains(room.key) }
     }
 
     /// Counters for `stats`.
@@ -176,24 +178,30 @@ public actor RoomManager {
     /// Adds the user to the room; after `joined` come the messages `replay` asks for, and only then,
     /// through the loop's order, any live message of the room.
     public func join(room name: String, userID: Int, replyID: JSONValue?, replay: Replay = .none) throws(ChatError) {
-        var user = try user(userID)
-        var (key, room) = try visibleRoom(name, to: user)
-        guard !room.contains(userID) else { throw .alreadyMember(room.name) }
+        let user = try user(userID)
+        let (index, overLimit) = try admission(to: name, for: user)
+        broadcast(.userJoined(room: rooms.values[index].name, user: user.info.name), to: rooms.values[index].audience)
+        // In place: a copy of the room held across this would copy its member list on every join.
+        rooms.values[index].add(Room.Member(userID: userID, name: user.info.name, connection: user.connection, account: user.account), overLimit: overLimit)
+        let room = rooms.values[index]
+        publish(room)
+        users[userID]?.roomKeys.insert(room.key)
+        user.connection.send(ServerEvent.joined(room: room.info, members: room.memberNames, seq: room.seq, roles: room.roles).encoded(id: replyID))
+        sendReplay(replay, of: room, to: user.connection)
+    }
+
+    /// Where `user` may join `name`, checked against the room's rules, and whether past its limit.
+    private func admission(to name: String, for user: User) throws(ChatError) -> (index: Dictionary<String, Room>.Index, overLimit: Bool) {
+        let (key, room) = try visibleRoom(name, to: user)
+        guard !user.isMember(of: room) else { throw .alreadyMember(room.name) }
         guard !room.bans.contains(user.key) || standing(of: user, in: room) >= .owner else { throw .banned(room: room.name) }
         // An invitee, the owner and admins get past a full room.
-        let overLimit = room.isInvited(key: user.key, userID: userID, account: user.account) || standing(of: user, in: room) >= .owner
+        let overLimit = room.isInvited(key: user.key, userID: user.info.id, account: user.account) || standing(of: user, in: room) >= .owner
         guard !room.isFull || overLimit else { throw .roomFull(room: room.name, limit: room.limit) }
         guard user.roomKeys.count < limits.maxRoomsPerUser else {
             throw .limitExceeded("you are in \(limits.maxRoomsPerUser) rooms, the most one user may be in")
         }
-        broadcast(.userJoined(room: room.name, user: user.info.name), to: room.audience)
-        room.add(Room.Member(userID: userID, name: user.info.name, key: user.key, connection: user.connection, account: user.account), overLimit: overLimit)
-        rooms[key] = room
-        publish(room)
-        user.roomKeys.insert(key)
-        users[userID] = user
-        user.connection.send(ServerEvent.joined(room: room.info, members: room.memberNames, seq: room.seq, roles: room.roles).encoded(id: replyID))
-        sendReplay(replay, of: room, to: user.connection)
+        return (rooms.index(forKey: key)!, overLimit)
     }
 
     private func sendReplay(_ replay: Replay, of room: Room, to connection: Connection) {
@@ -220,13 +228,20 @@ public actor RoomManager {
 
     public func leave(room name: String, userID: Int, replyID: JSONValue?) throws(ChatError) {
         let user = try user(userID)
-        let (key, room) = try visibleRoom(name, to: user)
-        guard room.contains(userID) else { throw .notMember(room: room.name, user: nil) }
+        let (key, roomName) = try membership(in: name, of: user)
         remove(userID, fromRoom: key)
-        user.connection.send(ServerEvent.left(room: room.name).encoded(id: replyID))
-        if let room = rooms[key] {
-            broadcast(.userLeft(room: room.name, user: user.info.name, reason: nil), to: room.audience)
+        user.connection.send(ServerEvent.left(room: roomName).encoded(id: replyID))
+        if let audience = rooms[key]?.audience {
+            broadcast(.userLeft(room: roomName, user: user.info.name, reason: nil), to: audience)
         }
+    }
+
+    /// The room `user` is in, as its key and name. Only those: a copy of the room kept past this
+    /// would make removing the user copy the room's member list.
+    private func membership(in name: String, of user: User) throws(ChatError) -> (key: String, name: String) {
+        let (key, room) = try visibleRoom(name, to: user)
+        guard user.isMember(of: room) else { throw .notMember(room: room.name, user: nil) }
+        return (key, room.name)
     }
 
     /// `who`: the members and their roles, for a user who may see the room (`userID` nil: the operator).
@@ -244,24 +259,27 @@ public actor RoomManager {
         let user = try user(userID)
         let key = Names.key(name)
         // One hash of the name per message: the room is found once and updated in place through its index.
+        // Each field is read through the index: a copy of the whole room would retain all of its
+        // parts, and held across `record`, copy its replay ring.
         guard let index = rooms.index(forKey: key) else { throw .roomNotFound(name) }
-        let room = rooms.values[index]
-        guard room.contains(userID) else {
+        guard user.roomKeys.contains(key) else {
+            let room = rooms.values[index]
             throw room.isPrivate && !canSee(user, room) ? .roomNotFound(name) : .notMember(room: room.name, user: nil)
         }
         messagesIn += 1
         let ts = Self.now()
         guard let store else {
-            let message = HistoryEntry(seq: room.seq + 1, from: user.info.name, text: text, ts: ts)
+            let message = HistoryEntry(seq: rooms.values[index].seq + 1, from: user.info.name, text: text, ts: ts)
             rooms.values[index].record(message)
             deliver(message, in: rooms.values[index], replyTo: user.connection, replyID: replyID)
             return
         }
         barrier?.add()
+        let (roomID, roomName) = (rooms.values[index].storeID, rooms.values[index].name)
         let write = PendingWrite(
-            kind: .message(roomKey: key, roomID: room.storeID, room: room.name, from: user.info.name, text: text, ts: ts),
+            kind: .message(roomKey: key, roomID: roomID, room: roomName, from: user.info.name, text: text, ts: ts),
             requester: user.connection, replyID: replyID, waiter: nil, barrier: barrier)
-        submit(.append(roomID: room.storeID, from: user.info.name, text: text, ts: ts), to: store, write)
+        submit(.append(roomID: roomID, from: user.info.name, text: text, ts: ts), to: store, write)
     }
 
     /// Broadcasts a recorded message to its room and answers its sender.
