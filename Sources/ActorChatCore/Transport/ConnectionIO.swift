@@ -33,22 +33,14 @@ final class ConnectionIO {
     private(set) var isLingering = false
     /// Draining or lingering: no new output is taken.
     private(set) var isClosing = false
-    var writeState = WriteState.ready(stalledSince: nil)
-    /// Output not yet written.
-    var output = OutboundBuffer()
-    /// `connection.limits.outboundBytes`, kept here because a broadcast checks it for every member
-    /// and the connection's own line is then one more cache miss per member.
-    let outboundLimit: Int
+    // One per connection, so the flags sit together beside the phase's: less padding, and the
+    // object fits malloc's 128-byte class rather than the 144-byte one.
     /// Counted in the per-address tally (accepted, not connected out).
     let countsTowardsAdmission: Bool
     /// In the write queue, waiting for its turn.
     var dirty = false
     var inputEnded = false
     var wroteSinceSweep = false
-    /// The last count stored in `connection.queued`.
-    var publishedQueued = 0
-    /// When the idle ping went out; nil while the client has been active since.
-    var pingedAt: UInt64?
     /// Output is framed for WebSocket: each line a text frame, the idle ping a ping frame, and a
     /// close frame before the close.
     var isWebSocket = false
@@ -56,6 +48,16 @@ final class ConnectionIO {
     var masksFrames = false
     /// A WebSocket close frame is queued: nothing more is framed after it.
     var closeFrameSent = false
+    var writeState = WriteState.ready(stalledSince: nil)
+    /// Output not yet written.
+    var output = OutboundBuffer()
+    /// `connection.limits.outboundBytes`, kept here because a broadcast checks it for every member
+    /// and the connection's own line is then one more cache miss per member.
+    let outboundLimit: Int
+    /// The last count stored in `connection.queued`.
+    var publishedQueued = 0
+    /// When the idle ping went out (monotonic ns); 0 while the client has been active since.
+    var pingedAt: UInt64 = 0
 
     init(connection: Connection, phase: Phase, countsTowardsAdmission: Bool) {
         self.connection = connection

@@ -44,13 +44,13 @@ extension LoopDriver {
             // retain and release each for every connection at every sweep.
             guard let pingAfter = connection.limits.idlePingSeconds else { continue }
             let last = connection.lastActivity.load(ordering: .relaxed)
-            if let pinged = io.pingedAt, last < pinged {
+            if io.pingedAt != 0, last < io.pingedAt {
                 // The timeout counts from the ping itself, so a coarse sweep never skips the ping.
-                if Double(now - pinged) / 1e9 >= connection.limits.idleCloseSeconds { due.append((io, .timeout)) }
+                if Double(now - io.pingedAt) / 1e9 >= connection.limits.idleCloseSeconds { due.append((io, .timeout)) }
             } else if now > last, Double(now - last) / 1e9 >= pingAfter {
                 due.append((io, .ping))
             } else {
-                io.pingedAt = nil
+                io.pingedAt = 0
             }
         }
         // An earlier action may have torn a connection down (a write that failed): skip it then.

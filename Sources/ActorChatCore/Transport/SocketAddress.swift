@@ -5,7 +5,11 @@ import CSystem
 /// an IPv6 address needs (28 bytes), not in a `sockaddr_storage` (128).
 public struct SocketAddress: Sendable, Hashable, CustomStringConvertible {
     private var storage: sockaddr_in6
-    let length: socklen_t
+
+    /// The address's length, told by its family rather than stored: 28 bytes, not 32.
+    var length: socklen_t {
+        socklen_t(family == AF_INET ? MemoryLayout<sockaddr_in>.size : MemoryLayout<sockaddr_in6>.size)
+    }
 
     /// An address as the system wrote it; anything past an IPv6 address's size is not kept.
     init(storage: sockaddr_storage, length: socklen_t) {
@@ -15,7 +19,6 @@ public struct SocketAddress: Sendable, Hashable, CustomStringConvertible {
             withUnsafeBytes(of: storage) { source in target.copyMemory(from: UnsafeRawBufferPointer(rebasing: source.prefix(kept))) }
         }
         self.storage = compact
-        self.length = socklen_t(kept)
     }
 
     /// Resolves a numeric address or a host name (getaddrinfo), IPv4 and IPv6.
