@@ -117,8 +117,6 @@ public struct Dispatcher: Sendable {
 public struct SessionContext: Sendable {
     public let connection: Connection
     public let services: ServerServices
-    /// Set by `login`; identity is the server's record, never the client's word.
-    public var user: UserInfo?
     /// The account's name key, when the user logged in as (or registered) an account.
     public var account: String?
     /// The session this connection logged in with, or was given at login.
@@ -128,6 +126,9 @@ public struct SessionContext: Sendable {
     /// The session's sends still being committed: with a store, a `send`'s reply comes from its
     /// commit. Made by the session's first `send`, so a session that never sends holds none.
     private(set) var commits: CommitBarrier?
+    /// Set by `login`; identity is the server's record, never the client's word. Last: its 25
+    /// bytes leave the rest of the 8-byte word to the small fields `Session` keeps after it.
+    public var user: UserInfo?
 
     public init(connection: Connection, services: ServerServices) {
         self.connection = connection

@@ -5,20 +5,16 @@ import Synchronization
 /// Output travels through the loop's mailbox, so bytes sent to one connection, directly or in a
 /// `BroadcastGroup`, arrive in the order they were sent.
 public final class Connection: Sendable {
-    // One per connection, so the fields are ordered to leave no padding (`fd` fills the 4 bytes
-    // after the 28 of `peer`): the object fits malloc's 192-byte class, not the 208-byte one.
+    // One per connection, so the fields are ordered to leave little padding (`fd` fills the word
+    // `peer` ends in): the object takes 168 bytes, malloc's 176-byte class (`ObjectSizeTests`).
     public let id: UInt64
     public let peer: SocketAddress
     let fd: Int32
-    /// Chunks as read from the socket; finishes when the peer closes or the connection is closed.
-    public let inbound: AsyncStream<[UInt8]>
+    /// Where the loop delivers what it reads.
+    let inboundSink: InboundSink
     let loop: EventLoop
     private let sharedLimits: SharedConnectionLimits
     var limits: ConnectionLimits { sharedLimits.limits }
-    let inboundContinuation: AsyncStream<[UInt8]>.Continuation
-    /// When set, inbound bytes go to this handler on the loop thread instead of `inbound`: no copy,
-    /// no task hop, and no backpressure (the handler must keep up). Nil marks the end of input.
-    let readHandler: (@Sendable (UnsafeRawBufferPointer?) -> Void)?
     let state: Mutex<State>
     /// When the connection last did something that counts as activity (monotonic ns).
     let lastActivity: Atomic<UInt64>
@@ -45,7 +41,9 @@ public final class Connection: Sendable {
     nonisolated(unsafe) private var registeredIO: ConnectionIO?  // Safe: touched only on the loop's one thread (see above).
 
     struct State {
-        var inboundQueued = 0
+        /// Bytes read and not yet consumed: at most the inbound limit and one read. 32 bits, so
+        /// the flags share its word and the connection fits its malloc class.
+        var inboundQueued: Int32 = 0
         var closing = false
         var readingPaused = false
         var reason: DisconnectReason?
@@ -53,19 +51,42 @@ public final class Connection: Sendable {
         var deadlineNotice: [UInt8]?
     }
 
+    /// Where input goes: to `inbound`, or to a handler on the loop thread.
+    enum InboundSink: Sendable {
+        case stream(AsyncStream<[UInt8]>, AsyncStream<[UInt8]>.Continuation)
+        /// No copy, no task hop, and no backpressure (the handler must keep up). Nil marks the end of input.
+        case handler(@Sendable (UnsafeRawBufferPointer?) -> Void)
+    }
+
     init(
         id: UInt64, fd: Int32, peer: SocketAddress, loop: EventLoop, limits: SharedConnectionLimits,
         readHandler: (@Sendable (UnsafeRawBufferPointer?) -> Void)? = nil
     ) {
         self.id = id
-        self.readHandler = readHandler
         self.fd = fd
         self.peer = peer
         self.loop = loop
         sharedLimits = limits
-        (inbound, inboundContinuation) = AsyncStream.makeStream(of: [UInt8].self)
+        inboundSink = readHandler.map { .handler($0) } ?? {
+            let (stream, continuation) = AsyncStream.makeStream(of: [UInt8].self)
+            return .stream(stream, continuation)
+        }()
         state = Mutex(State())
         lastActivity = Atomic(monotonicNanos())
+    }
+
+    /// Chunks as read from the socket; finishes when the peer closes or the connection is closed.
+    /// Empty for a connection whose input goes to a handler.
+    public var inbound: AsyncStream<[UInt8]> {
+        switch inboundSink {
+        case .stream(let stream, _): stream
+        case .handler: AsyncStream { $0.finish() }
+        }
+    }
+
+    /// Ends `inbound`, for a connection that never got to read.
+    func finishInbound() {
+        if case .stream(_, let continuation) = inboundSink { continuation.finish() }
     }
 
     /// Records activity at `now` (monotonic ns), which postpones the idle ping and the idle timeout.
@@ -120,7 +141,7 @@ public final class Connection: Sendable {
     /// Tells the loop the session has processed `count` inbound bytes, so reading may resume.
     public func didConsume(_ count: Int) {
         let resume = state.withLock { state -> Bool in
-            state.inboundQueued -= count
+            state.inboundQueued -= Int32(count)
             guard state.readingPaused, state.inboundQueued <= limits.inboundBytes / 2 else { return false }
             state.readingPaused = false
             return true

@@ -33,14 +33,16 @@ final class ConnectionIO {
     private(set) var isLingering = false
     /// Draining or lingering: no new output is taken.
     private(set) var isClosing = false
-    // One per connection, so the flags sit together beside the phase's: less padding, and the
-    // object fits malloc's 128-byte class rather than the 144-byte one.
+    // One per connection, so the flags fill the gaps the 9-byte phase and the 10-byte write state
+    // leave before the next 8-byte field: the object takes 120 bytes, malloc's 128-byte class
+    // rather than the 144-byte one (`ObjectSizeTests`).
     /// Counted in the per-address tally (accepted, not connected out).
     let countsTowardsAdmission: Bool
     /// In the write queue, waiting for its turn.
     var dirty = false
     var inputEnded = false
     var wroteSinceSweep = false
+    var writeState = WriteState.ready(stalledSince: nil)
     /// Output is framed for WebSocket: each line a text frame, the idle ping a ping frame, and a
     /// close frame before the close.
     var isWebSocket = false
@@ -48,7 +50,6 @@ final class ConnectionIO {
     var masksFrames = false
     /// A WebSocket close frame is queued: nothing more is framed after it.
     var closeFrameSent = false
-    var writeState = WriteState.ready(stalledSince: nil)
     /// Output not yet written.
     var output = OutboundBuffer()
     /// `connection.limits.outboundBytes`, kept here because a broadcast checks it for every member

@@ -224,7 +224,7 @@ public final class EventLoop: Sendable {
     private static func refuse(_ command: Command) {
         switch command {
         case .register(let connection, let connecting):
-            connection.inboundContinuation.finish()
+            connection.finishInbound()
             Glibc.close(connection.fd)
             connecting?.resume(throwing: SystemError("connect", code: ECANCELED))
         case .listen(let listener):

@@ -14,7 +14,7 @@ extension LoopDriver {
         do {
             try epoll.add(connection.fd, id: connection.id, events: events)
         } catch {
-            connection.inboundContinuation.finish()
+            connection.finishInbound()
             Glibc.close(connection.fd)
             if let connecting {
                 connecting.resume(throwing: error)

@@ -168,18 +168,22 @@ final class LoopDriver {
                 if discardBudget == 0 { return }
                 continue
             }
-            if let handler = connection.readHandler {
+            let continuation: AsyncStream<[UInt8]>.Continuation
+            switch connection.inboundSink {
+            case .handler(let handler):
                 handler(UnsafeRawBufferPointer(rebasing: readBuffer[0..<count]))
                 if !untilDrained && count < readBuffer.count { return }
                 continue
+            case .stream(_, let streamContinuation):
+                continuation = streamContinuation
             }
             let chunk = Array(UnsafeRawBufferPointer(rebasing: readBuffer[0..<count]))
             let paused = connection.state.withLock { state -> Bool in
-                state.inboundQueued += count
+                state.inboundQueued += Int32(count)
                 if state.inboundQueued >= connection.limits.inboundBytes { state.readingPaused = true }
                 return state.readingPaused
             }
-            connection.inboundContinuation.yield(chunk)
+            continuation.yield(chunk)
             if paused || (!untilDrained && count < readBuffer.count) { return }
         }
     }
@@ -187,8 +191,10 @@ final class LoopDriver {
     func endInput(_ io: ConnectionIO) {
         guard !io.inputEnded else { return }
         io.inputEnded = true
-        io.connection.inboundContinuation.finish()
-        io.connection.readHandler?(nil)
+        switch io.connection.inboundSink {
+        case .stream(_, let continuation): continuation.finish()
+        case .handler(let handler): handler(nil)
+        }
     }
 
     // MARK: - Commands
