@@ -5,6 +5,11 @@
 # on Debian: apt-get install redis-server nats-server. Arguments go to the generator, e.g.:
 #   scripts/peers.sh --scenario rooms --rate 40000 --sweep
 #   scripts/peers.sh --scenario fanout-1000 --rate 1000 --seconds 5 --rounds 3
+#   scripts/peers.sh --scenario connections --clients 19000 --rounds 3
+# `connections` is issue #23's join storm: every client logs in, then every client joins one of the
+# rooms of 190 at once; it pits ActorChat against scripts/peers/join-floor.c, a minimal C server
+# that answers login and join with what ActorChat sends (the room list, the member list, and a
+# `user_joined` to every member already in). Redis and NATS send no such notices and sit it out.
 # --rounds N repeats the whole sequence N times, so each server's runs are interleaved with the
 # others' and the comparison is not skewed by the machine's noise drifting over time. --svg FILE
 # draws every server's steps in one chart (a path relative to the repository; with --rounds, the
@@ -33,6 +38,7 @@ server=
 trap '[ -n "$server" ] && kill "$server" 2>/dev/null; rm -rf "$work"' EXIT
 cc -O2 -Wall -o "$work/loadgen" scripts/peers/loadgen.c -lpthread
 cc -O2 -Wall -o "$work/fanout-floor" scripts/peers/fanout-floor.c -lsqlite3 -lpthread
+cc -O2 -Wall -o "$work/join-floor" scripts/peers/join-floor.c
 
 
 # Starts a server on $port in the background ($server is its pid) and waits until it accepts.
@@ -46,7 +52,8 @@ start() {
             redis-server --port "$port" --bind 127.0.0.1 --save '' --appendonly yes --appendfsync everysec --dir "$work/redis" \
                 --maxclients 20000 >"$work/log" 2>&1 & ;;
         nats) nats-server -a 127.0.0.1 -p "$port" >"$work/log" 2>&1 & ;;
-        floor) "$work/fanout-floor" "$port" >"$work/log" 2>&1 & ;;
+        floor) if [ "$scenario" = connections ]; then "$work/join-floor" "$port" >"$work/log" 2>&1 &
+               else "$work/fanout-floor" "$port" >"$work/log" 2>&1 & fi ;;
         floor-store) rm -rf "$work/floor-data" && mkdir "$work/floor-data"
             "$work/fanout-floor" "$port" --store "$work/floor-data/messages.db" >"$work/log" 2>&1 & ;;
     esac
@@ -57,13 +64,17 @@ start() {
 
 peers=(actorchat)
 [ -z "$with_store" ] || peers+=(actorchat-store)
-command -v redis-server >/dev/null && peers+=(redis) || echo "peers: redis-server not installed, skipped" >&2
-[ -z "$with_store" ] || ! command -v redis-server >/dev/null || peers+=(redis-history)
-command -v nats-server >/dev/null && peers+=(nats) || echo "peers: nats-server not installed, skipped" >&2
-peers+=(floor)
-[ -z "$with_store" ] || peers+=(floor-store)
+if [ "$scenario" = connections ]; then
+    peers+=(floor)
+else
+    command -v redis-server >/dev/null && peers+=(redis) || echo "peers: redis-server not installed, skipped" >&2
+    [ -z "$with_store" ] || ! command -v redis-server >/dev/null || peers+=(redis-history)
+    command -v nats-server >/dev/null && peers+=(nats) || echo "peers: nats-server not installed, skipped" >&2
+    peers+=(floor)
+    [ -z "$with_store" ] || peers+=(floor-store)
+fi
 echo "peers: ${peers[*]}; $(nproc) cores, $(uname -m), $(date -u +%Y-%m-%dT%H:%MZ); generator: ${args[*]}" >&2
-echo "peers: ActorChat runs with the load test's limits raised (${load_limits[*]}); redis-server with persistence off; nats-server as installed; floor speaks Redis's protocol" >&2
+echo "peers: ActorChat runs with the load test's limits raised (${load_limits[*]}); redis-server with persistence off; nats-server as installed; floor speaks Redis's protocol (ActorChat's login and join for connections)" >&2
 failed=0
 for round in $(seq "$rounds"); do
     for peer in "${peers[@]}"; do
@@ -71,9 +82,10 @@ for round in $(seq "$rounds"); do
         start "$peer"
         # A peer failing the pass rule is a finding; ActorChat failing it fails the script (CI runs it).
         protocol=$peer; [ "${peer%-store}" = floor ] && protocol=redis; [ "$peer" = actorchat-store ] && protocol=actorchat; [ "$peer" = redis-history ] && protocol=redis-history
+        [ "$scenario" != connections ] || protocol=actorchat
         [ "$peer" = "${peers[0]}" ] && : >"$work/rows"
         "$work/loadgen" --protocol "$protocol" --label "$peer" --port "$port" --server-pid "$server" "${args[@]}" | tee -a "$work/rows" |
-            { [ "$round$peer" = "1actorchat" ] && cat || tail -n +2; } || { [ "${peer%-store}" != actorchat ] || failed=1; }
+            { [ "$round$peer" = "1actorchat" ] || [ "$scenario" = connections ] && cat || tail -n +2; } || { [ "${peer%-store}" != actorchat ] || failed=1; }
         kill "$server"; wait "$server" 2>/dev/null || true
         server=
     done

@@ -7,9 +7,11 @@
 // the stamp and record due-to-receipt latency, so a slow server shows as latency, not as a lower
 // rate. Figures are printed as scripts/loadtest.sh prints them.
 //
-//   loadgen --protocol actorchat|redis|redis-history|nats --port N --scenario fanout-100|fanout-1000|rooms
+//   loadgen --protocol actorchat|redis|redis-history|nats --port N --scenario fanout-100|fanout-1000|rooms|connections
 //           [--rate MSGS_PER_S] [--seconds S] [--sweep] [--step-factor X] [--threads T] [--pipeline N] [--server-pid PID]
 //           [--label NAME]   (the server column; the protocol's name unless given)
+//           [--clients N]    (connections: N clients, default 19,000, in rooms of 190; it reports how long
+//                             until every client had connected, logged in and joined, and exits)
 // redis-history keeps every message as a chat server with history does on Redis: each publish is
 // preceded, in the same write, by an XADD to the room's stream (capped at 100,000 entries).
 // Exits 1 when the step fails (ratio under 0.99, p99 over 200 ms, errors or disconnects), or when
@@ -58,6 +60,7 @@ struct worker {
 
 static enum protocol protocol;
 static int redisHistory; // REDIS: XADD each message to its room's stream before publishing it
+static double joinedAt;   // when the last client's `joined` (or subscription) came back
 static int port, threads = 1, pipeline = 1, clientCount, roomSize, senderCount, serverPid;
 static double rate, seconds = 3;
 static struct client *clients;
@@ -104,10 +107,16 @@ static double percentile(const uint64_t *histogram, uint64_t total, double p) {
     return bucketMillis(BUCKETS - 1);
 }
 
+// Connections come from 127.0.0.1–127.0.0.8 in turn, as scripts/loadtest.sh's do: with one source
+// address the kernel's search for a free port walks every connection it has, and 19,000 of them
+// made connecting take seconds. The port is picked at connect (IP_BIND_ADDRESS_NO_PORT).
 static int connectLoopback(void) {
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    static unsigned next;
+    int fd = socket(AF_INET, SOCK_STREAM, 0), on = 1;
+    struct sockaddr_in source = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK + next++ % 8)};
     struct sockaddr_in address = {.sin_family = AF_INET, .sin_port = htons(port), .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    if (fd < 0 || connect(fd, (void *)&address, sizeof address)) fail("connect");
+    if (fd < 0 || setsockopt(fd, IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, &on, sizeof on) || bind(fd, (void *)&source, sizeof source)) fail("bind");
+    if (connect(fd, (void *)&address, sizeof address)) fail("connect");
     int one = 1;
     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
     fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
@@ -357,6 +366,7 @@ static void setUp(void) {
         }
         waitReady(&setup, 2);
     }
+    joinedAt = now();
     // The join notices: read until the connections fall quiet.
     for (double quiet = now(); now() - quiet < 0.5;) {
         uint64_t before = setup.tally.errors;
@@ -413,6 +423,7 @@ int main(int argc, char **argv) {
         else if (!strcmp(a, "--pipeline")) pipeline = atoi(v);
         else if (!strcmp(a, "--server-pid")) serverPid = atoi(v);
         else if (!strcmp(a, "--label")) label = v;
+        else if (!strcmp(a, "--clients")) clientCount = atoi(v);
         else { fprintf(stderr, "loadgen: unknown option %s\n", a); return 2; }
         i++;
     }
@@ -423,7 +434,13 @@ int main(int argc, char **argv) {
     if (!strcmp(scenario, "fanout-100")) { clientCount = 100; roomSize = 100; senderCount = 10; if (!rate) rate = 10000; }
     else if (!strcmp(scenario, "fanout-1000")) { clientCount = 1000; roomSize = 1000; senderCount = 10; if (!rate) rate = 1000; }
     else if (!strcmp(scenario, "rooms")) { clientCount = 1000; roomSize = 10; senderCount = 1000; if (!rate) rate = 50000; }
+    else if (!strcmp(scenario, "connections")) { clientCount = clientCount ? clientCount : 19000; roomSize = 190; senderCount = 1; }
     else { fprintf(stderr, "loadgen: unknown scenario %s\n", scenario); return 2; }
+    // One descriptor per client (two for Redis): raise the soft limit as far as the hard one allows.
+    struct rlimit files;
+    getrlimit(RLIMIT_NOFILE, &files);
+    files.rlim_cur = files.rlim_max;
+    setrlimit(RLIMIT_NOFILE, &files);
     if (!port) { fprintf(stderr, "loadgen: --port is required\n"); return 2; }
     if (pipeline < 1 || pipeline > 64) { fprintf(stderr, "loadgen: --pipeline is 1 to 64\n"); return 2; }
     if (stepFactor < 1.01 || stepFactor > 4) { fprintf(stderr, "loadgen: --step-factor is 1.01 to 4\n"); return 2; }
@@ -434,9 +451,15 @@ int main(int argc, char **argv) {
         clients[i] = (struct client){.index = i, .room = i / roomSize, .sender = i % stride == 0,
                                      .in = malloc(INBUF), .out = malloc(OUTBUF)};
     }
-    double setupStart = now();
+    double setupStart = now(), setupCPU = serverPid ? serverCPU() : 0;
     setUp();
     fprintf(stderr, "loadgen: %s, %s: %d clients ready in %.2f s\n", name, scenario, clientCount, now() - setupStart);
+    if (!strcmp(scenario, "connections")) {
+        // The join storm alone: every client connected and logged in, then every join sent at once.
+        printf("%-9s connected, logged in and joined %d clients in %.2f s; server CPU %.2f s (notices included); generator CPU %.2f s\n",
+               name, clientCount, joinedAt - setupStart, serverCPU() - setupCPU, ownCPU());
+        return 0;
+    }
 
     workers = calloc(threads, sizeof *workers);
     for (int t = 0; t < threads; t++) {

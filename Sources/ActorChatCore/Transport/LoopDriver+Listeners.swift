@@ -5,6 +5,11 @@ import Glibc
 /// that ran out of descriptors or memory instead of spinning on it.
 extension LoopDriver {
     private static let acceptPauseNanos: UInt64 = 100_000_000
+    /// Connections taken from a listener's queue per readiness: as many as the kernel queues by
+    /// default (`net.core.somaxconn`), so one turn can empty it. With 256 a turn, a storm of
+    /// connects outran the loop while it was busy with the clients already in: the queue
+    /// overflowed, the kernel dropped a SYN, and that client waited a whole second for the retry.
+    private static let acceptsPerTurn = 4096
 
     @discardableResult
     func register(
@@ -46,7 +51,7 @@ extension LoopDriver {
 
     func acceptConnections(_ io: ListenerIO) {
         let listener = io.listener
-        for _ in 0..<256 {
+        for _ in 0..<Self.acceptsPerTurn {
             let accepted: IOResult<(Int32, SocketAddress)>
             do throws(SystemError) {
                 if let code = loop.faults?.take(.accept) { throw SystemError("accept4", code: code) }
