@@ -80,11 +80,12 @@ public enum ServerEvent: Sendable, Equatable {
     case roomCreated(RoomInfo)
     /// `seq`: the room's latest message, 0 when it has none. `roles`: the members who have one
     /// (`owner` or `op`), in join order.
-    case joined(room: RoomInfo, members: [String], seq: Int, roles: [MemberRole] = [])
+    /// `members`: the names as a JSON array, which the room keeps encoded.
+    case joined(room: RoomInfo, members: EncodedJSON, seq: Int, roles: [MemberRole] = [])
     case userJoined(room: String, user: String)
     case left(room: String)
     case userLeft(room: String, user: String, reason: String?)
-    case members(room: String, limit: Int, members: [String], roles: [MemberRole] = [])
+    case members(room: String, limit: Int, members: EncodedJSON, roles: [MemberRole] = [])
     /// `replay`: an earlier message sent again after `joined`, not a live one.
     case message(room: String, from: String, text: String, seq: Int, ts: Int, replay: Bool = false)
     /// Messages `from`...`to` of a resumed room were not replayed (replay limit or retention).
@@ -194,7 +195,7 @@ public enum ServerEvent: Sendable, Equatable {
             writer.key(literal: "room")
             writer.write(room)
             writer.key(literal: "members")
-            writer.write(names: members)
+            writer.write(members)
             writer.field("seq", seq)
             Self.write(roles: roles, into: &writer)
         case .userJoined(let room, let user):
@@ -210,7 +211,7 @@ public enum ServerEvent: Sendable, Equatable {
             writer.field("room", room)
             writer.field("limit", limit)
             writer.key(literal: "members")
-            writer.write(names: members)
+            writer.write(members)
             Self.write(roles: roles, into: &writer)
         case .message(let room, let from, let text, let seq, let ts, let replay):
             writer.field("room", room)

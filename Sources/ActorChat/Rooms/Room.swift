@@ -2,9 +2,9 @@ import ActorChatCore
 import ActorChatProtocol
 /// A chat room: its rules and its members in the order they joined.
 struct Room {
+    /// A member; its name is in `memberList`, at the same place.
     struct Member {
         let userID: Int
-        let name: String
         let connection: Connection
         /// Logged in as an account (a guest never owns a room by name).
         var account = false
@@ -26,6 +26,8 @@ struct Room {
     var accountInvites: Set<String> = []
     var guestInvites: [String: Int] = [:]
     private(set) var members: [Member] = []
+    /// The members' names, encoded, in the same order as `members`.
+    private(set) var memberList = MemberNameList()
     /// The members' connections, kept beside `members` so a broadcast hands the loop one list.
     private(set) var audience = BroadcastGroup()
     /// The store's id for the room (0 without a store): a room closed and created again under the
@@ -52,7 +54,6 @@ struct Room {
     }
 
     var info: RoomInfo { RoomInfo(name: name, limit: limit, count: members.count, isPrivate: isPrivate) }
-    var memberNames: [String] { members.map { $0.name } }
     var isFull: Bool { members.count >= limit }
 
     func isInvited(key: String, userID: Int, account: Bool) -> Bool {
@@ -68,21 +69,22 @@ struct Room {
     var roles: [MemberRole] {
         // Most rooms have nobody with a role: a join there does not walk the members.
         guard ownerKey != nil || guestCreatorID != nil || !ops.isEmpty else { return [] }
-        return members.compactMap { member in
-            if member.userID == guestCreatorID { return MemberRole(name: member.name, role: "owner") }
+        return zip(members, memberList.names).compactMap { member, name in
+            if member.userID == guestCreatorID { return MemberRole(name: name, role: "owner") }
             // As in `RoomManager.standing`: only an account owns a room by name or moderates it.
             guard member.account else { return nil }
-            let key = Names.key(member.name)
-            if key == ownerKey { return MemberRole(name: member.name, role: "owner") }
-            return ops.contains(key) ? MemberRole(name: member.name, role: "op") : nil
+            let key = Names.key(name)
+            if key == ownerKey { return MemberRole(name: name, role: "owner") }
+            return ops.contains(key) ? MemberRole(name: name, role: "op") : nil
         }
     }
 
     /// Adds a member who is not one yet (the user's `roomKeys` tell); `overLimit` lets an invitee,
     /// the owner or an admin past a full room.
-    mutating func add(_ member: Member, overLimit: Bool = false) {
+    mutating func add(_ member: Member, named name: String, overLimit: Bool = false) {
         precondition(overLimit || !isFull, "Room.add called without checking the room's limit")
         members.append(member)
+        memberList.append(name)
         audience.insert(member.connection)
     }
 
@@ -94,6 +96,7 @@ struct Room {
 
     mutating func remove(_ userID: Int) {
         guard let index = members.firstIndex(where: { $0.userID == userID }) else { return }
+        memberList.remove(at: index)
         audience.remove(members.remove(at: index).connection)
     }
 

@@ -185,11 +185,11 @@ public actor RoomManager {
         let (index, overLimit) = try admission(to: name, for: user)
         broadcast(.userJoined(room: rooms.values[index].name, user: user.info.name), to: rooms.values[index].audience)
         // In place: a copy of the room held across this would copy its member list on every join.
-        rooms.values[index].add(Room.Member(userID: userID, name: user.info.name, connection: user.connection, account: user.account), overLimit: overLimit)
+        rooms.values[index].add(Room.Member(userID: userID, connection: user.connection, account: user.account), named: user.info.name, overLimit: overLimit)
         let room = rooms.values[index]
         publish(room)
         users[userID]?.roomKeys.insert(room.key)
-        user.connection.send(ServerEvent.joined(room: room.info, members: room.memberNames, seq: room.seq, roles: room.roles).encoded(id: replyID))
+        user.connection.send(ServerEvent.joined(room: room.info, members: room.memberList.encoded, seq: room.seq, roles: room.roles).encoded(id: replyID))
         sendReplay(replay, of: room, to: user.connection)
     }
 
@@ -251,7 +251,7 @@ public actor RoomManager {
     public func members(of name: String, for userID: Int? = nil) throws(ChatError) -> ServerEvent {
         guard var room = rooms[Names.key(name)] else { throw .roomNotFound(name) }
         if let userID { room = try visibleRoom(name, to: try user(userID)).room }
-        return .members(room: room.name, limit: room.limit, members: room.memberNames, roles: room.roles)
+        return .members(room: room.name, limit: room.limit, members: room.memberList.encoded, roles: room.roles)
     }
 
     /// Sends a message to every member, the sender included; `sent` follows when the request has an

@@ -34,7 +34,8 @@ public struct OperatorConsole: Sendable {
                 let list = await rooms.roomList()
                 return .output(list.isEmpty ? "no rooms" : list.map { "\($0.name) \($0.count)/\($0.limit)" }.joined(separator: "\n"))
             case ("/who", 2):
-                guard case .members(let room, let limit, let members, _) = try await rooms.members(of: words[1]) else { return .output("") }
+                guard case .members(let room, let limit, let encoded, _) = try await rooms.members(of: words[1]) else { return .output("") }
+                let members = ((try? JSONParser.parse(encoded.bytes))?.array ?? []).compactMap(\.string)
                 return .output("\(room) (\(members.count)/\(limit)): \(members.joined(separator: ", "))")
             case ("/create", 3):
                 guard let limit = Int(words[2]) else { return .output("usage: /create ROOM LIMIT (LIMIT is a whole number)") }
