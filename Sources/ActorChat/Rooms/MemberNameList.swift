@@ -10,9 +10,23 @@ struct MemberNameList {
 
     var encoded: EncodedJSON { EncodedJSON(bytes: json) }
 
-    /// The names, in join order.
-    var names: [String] {
-        json.dropFirst().dropLast().split(separator: UInt8(ascii: ",")).map { String(decoding: $0.dropFirst().dropLast(), as: UTF8.self) }
+    /// Where each name's bytes are, in join order: one pass, and no strings made.
+    func nameRanges() -> [Range<Int>] {
+        var ranges: [Range<Int>] = []
+        var start: Int?
+        for index in 1..<(json.count - 1) where json[index] == UInt8(ascii: "\"") {
+            if let opened = start {
+                ranges.append(opened..<index)
+                start = nil
+            } else {
+                start = index + 1
+            }
+        }
+        return ranges
+    }
+
+    func name(in range: Range<Int>) -> String {
+        String(decoding: json[range], as: UTF8.self)
     }
 
     mutating func append(_ name: String) {

@@ -69,10 +69,16 @@ struct Room {
     var roles: [MemberRole] {
         // Most rooms have nobody with a role: a join there does not walk the members.
         guard ownerKey != nil || guestCreatorID != nil || !ops.isEmpty else { return [] }
-        return zip(members, memberList.names).compactMap { member, name in
-            if member.userID == guestCreatorID { return MemberRole(name: name, role: "owner") }
+        // Names are read back only for the members who may hold a role: a guest creator's room
+        // (every storm's, when a guest made the rooms) reads one.
+        let ranges = memberList.nameRanges()
+        let byName = ownerKey != nil || !ops.isEmpty
+        return members.indices.compactMap { index in
+            let member = members[index]
+            if member.userID == guestCreatorID { return MemberRole(name: memberList.name(in: ranges[index]), role: "owner") }
             // As in `RoomManager.standing`: only an account owns a room by name or moderates it.
-            guard member.account else { return nil }
+            guard byName && member.account else { return nil }
+            let name = memberList.name(in: ranges[index])
             let key = Names.key(name)
             if key == ownerKey { return MemberRole(name: name, role: "owner") }
             return ops.contains(key) ? MemberRole(name: name, role: "op") : nil
