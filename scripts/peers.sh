@@ -47,9 +47,9 @@ start() {
         actorchat) .build/release/actor-chat-server --host 127.0.0.1 --port "$port" "${load_limits[@]}" --memory </dev/null >"$work/log" 2>&1 & ;;
         actorchat-store) rm -rf "$work/data"
             .build/release/actor-chat-server --host 127.0.0.1 --port "$port" "${load_limits[@]}" --data-dir "$work/data" </dev/null >"$work/log" 2>&1 & ;;
-        redis) redis-server --port "$port" --bind 127.0.0.1 --save '' --appendonly no --maxclients 20000 >"$work/log" 2>&1 & ;;
+        redis) redis-server --port "$port" --bind 127.0.0.1 --protected-mode no --save '' --appendonly no --maxclients 20000 >"$work/log" 2>&1 & ;;
         redis-history) rm -rf "$work/redis" && mkdir "$work/redis"
-            redis-server --port "$port" --bind 127.0.0.1 --save '' --appendonly yes --appendfsync everysec --dir "$work/redis" \
+            redis-server --port "$port" --bind 127.0.0.1 --protected-mode no --save '' --appendonly yes --appendfsync everysec --dir "$work/redis" \
                 --maxclients 20000 >"$work/log" 2>&1 & ;;
         nats) nats-server -a 127.0.0.1 -p "$port" >"$work/log" 2>&1 & ;;
         floor) if [ "$scenario" = connections ]; then "$work/join-floor" "$port" >"$work/log" 2>&1 &

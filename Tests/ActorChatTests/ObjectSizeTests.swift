@@ -28,21 +28,4 @@ import Testing
         peer.close(.clientClosed)
         await loop.stop()
     }
-
-    @Test func aUserInOneRoomHoldsItInline() {
-        var keys = RoomKeySet()
-        keys.insert("lobby")
-        #expect(keys.count == 1 && keys.contains("lobby") && !keys.contains("other"))
-        keys.insert("lobby")
-        #expect(keys.count == 1)
-        keys.insert("other")
-        keys.insert("third")
-        #expect(keys.count == 3 && Set(keys) == ["lobby", "other", "third"])
-        keys.remove("lobby")
-        keys.remove("third")
-        #expect(Array(keys) == ["other"])
-        keys.remove("other")
-        #expect(keys.count == 0 && Array(keys).isEmpty)
-        #expect(MemoryLayout<RoomKeySet>.size <= 17)
-    }
 }

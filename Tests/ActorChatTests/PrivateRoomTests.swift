@@ -41,6 +41,25 @@ import Testing
         await server.stop()
     }
 
+    /// Membership is part of who may see a private room: its members hear that it closed, though
+    /// the close takes them out of it.
+    @Test func aPrivateRoomsMembersHearThatItClosed() async throws {
+        let server = try await TestServer.start()
+        let pia = try await server.account("pia")
+        let gil = try await server.client("gil")
+        let out = try await server.client("out")
+        try await pia.request("create_room", ["room": "vault", "limit": .number("3"), "private": .bool(true)])
+        try await pia.request("invite", ["room": "vault", "user": "gil"])
+        try await gil.request("join", ["room": "vault"])
+        try await pia.request("uninvite", ["room": "vault", "user": "gil"])
+        try await pia.request("close_room", ["room": "vault"])
+        let closed = try await gil.next("room_closed")
+        #expect(closed["room"] == "vault" && closed["by"] == "pia")
+        #expect(try await unsolicited(out).allSatisfy { $0.event != "room_closed" }, "no news to those who could not see it")
+        await expectError("room_not_found") { try await gil.request("send", ["room": "vault", "text": "hi"]) }
+        await server.stop()
+    }
+
     @Test func anInviteShowsTheRoomAndLetsPastItsLimit() async throws {
         let server = try await TestServer.start()
         let pia = try await server.account("pia")

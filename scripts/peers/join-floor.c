@@ -4,7 +4,8 @@
 // carrying the member list, and a `user_joined` to every member already in the room. One thread,
 // level-triggered epoll; each connection's output is written once per turn, after the turn's reads
 // (so a member's notices from one turn leave in one write, as ActorChat coalesces them). No limits,
-// no validation, no JSON parser beyond finding a field: a floor, not a server.
+// no validation, no JSON parser beyond finding a field, and a member who disconnects stays in its
+// room's name list (the storm has no departures): a floor, not a server.
 //
 //   join-floor PORT
 #define _GNU_SOURCE
@@ -152,6 +153,7 @@ static void request(struct connection *c, const char *line, size_t length) {
             r->capacity = r->capacity ? r->capacity * 2 : 16;
             r->members = realloc(r->members, sizeof *r->members * (size_t)r->capacity);
         }
+        if (r->memberLength + 1024 > sizeof reply) return; // past what one reply holds: not a storm's room
         r->members[r->count++] = c;
         addMemberName(r, c->name);
         directoryStale = 1;
@@ -215,7 +217,8 @@ static void readable(struct connection *c) {
 int main(int argc, char **argv) {
     if (argc != 2) { fprintf(stderr, "usage: join-floor PORT\n"); return 2; }
     signal(SIGPIPE, SIG_IGN);
-    dirty = calloc(MAXFDS, sizeof *dirty);
+    // A connection flushed on EPOLLOUT may be queued again in the same turn: room for two each.
+    dirty = calloc(2 * MAXFDS, sizeof *dirty);
     addRoom("lobby", 1000); // ActorChat's default room: its `welcome` lists it too
     int listener = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0), one = 1;
     setsockopt(listener, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);

@@ -89,6 +89,7 @@ struct Room {
     /// the owner or an admin past a full room.
     mutating func add(_ member: Member, named name: String, overLimit: Bool = false) {
         precondition(overLimit || !isFull, "Room.add called without checking the room's limit")
+        assert(!members.contains { $0.userID == member.userID }, "Room.add called for a member: the user's roomKeys disagree")
         members.append(member)
         memberList.append(name)
         audience.insert(member.connection)

@@ -313,28 +313,37 @@ public actor RoomManager {
             _ = try visibleRoom(name, to: requester)
             try authorize(requester, in: room, atLeast: .owner)
         }
-        for member in room.members { users[member.userID]?.roomKeys.remove(key) }
         rooms[key] = nil
         directory.remove(named: room.name)
         privateRoomKeys.remove(key)
         let by = requester?.info.name ?? "server"
+        // The members hear first: a private room's news goes to those who may see it, and
+        // membership (the users' `roomKeys`) is part of that.
         guard let store else {
             retiredSeqs[key] = room.seq
             announce(.roomClosed(room: room.name, by: by), requester: requester, replyID: replyID, in: room)
+            forgetMembers(of: room)
             return
         }
         store.retire(key: key, lastSeq: room.seq)
         announce(.roomClosed(room: room.name, by: by), requester: nil, replyID: nil, except: requester, in: room)
+        forgetMembers(of: room)
         try await commit(.deleteRoom(id: room.storeID, key: key), in: store, .closeRoom(room: room.name, by: by), requester: requester?.connection, replyID: replyID)
     }
 
     /// Removes a room whose creation could not be stored, and tells everyone it is gone.
     func dropUnstoredRoom(_ key: String) {
         guard let room = rooms.removeValue(forKey: key) else { return }
-        for member in room.members { users[member.userID]?.roomKeys.remove(key) }
         directory.remove(named: room.name)
         privateRoomKeys.remove(key)
         announce(.roomClosed(room: room.name, by: "server"), requester: nil, replyID: nil, in: room)
+        forgetMembers(of: room)
+    }
+
+    /// Takes a room that is gone out of its members' rooms. After its `room_closed` went out: until
+    /// then its members are who may see it.
+    private func forgetMembers(of room: Room) {
+        for member in room.members { users[member.userID]?.roomKeys.remove(room.key) }
     }
 
     public func counters() -> Counters {

@@ -35,6 +35,8 @@ final class SharedConnectionLimits: Sendable {
     let limits: ConnectionLimits
 
     init(_ limits: ConnectionLimits) {
+        // A connection counts its unconsumed input in 32 bits: the bound plus one read must fit.
+        precondition(limits.inboundBytes <= Int(Int32.max) / 2, "inboundBytes is at most 1 GiB")
         self.limits = limits
     }
 }

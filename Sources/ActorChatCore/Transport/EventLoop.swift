@@ -146,7 +146,7 @@ public final class EventLoop: Sendable {
 
     /// Connects to `address` (from `source` when given) and returns once the TCP handshake has
     /// completed. With `onRead`, input goes to that handler on the loop thread rather than to
-    /// `inbound` (see `Connection.readHandler`).
+    /// `inbound` (see `Connection.InboundSink`).
     public func connect(
         to address: SocketAddress, from source: SocketAddress? = nil, limits: ConnectionLimits = ConnectionLimits(),
         onRead: (@Sendable (UnsafeRawBufferPointer?) -> Void)? = nil
