@@ -5,7 +5,7 @@ import sys
 import tempfile
 
 from selenium import webdriver
-from selenium.common.exceptions import NoAlertPresentException
+from selenium.common.exceptions import NoAlertPresentException, StaleElementReferenceException
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
@@ -29,7 +29,11 @@ def browser():
 
 
 def wait(driver, condition, what, seconds=15):
-    return WebDriverWait(driver, seconds, poll_frequency=0.05).until(condition, message=f"waiting for {what}")
+    # A condition that reads elements the client is re-rendering meanwhile (the message list while
+    # a page of history arrives) can find one that is gone by the time it reads it: that is a
+    # "not yet", so the wait polls again rather than failing.
+    return WebDriverWait(driver, seconds, poll_frequency=0.05, ignored_exceptions=(StaleElementReferenceException,)).until(
+        condition, message=f"waiting for {what}")
 
 
 def log_in(driver, port, name, register_password=None):
