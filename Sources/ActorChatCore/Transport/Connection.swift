@@ -34,11 +34,14 @@ public final class Connection: Sendable {
             registeredIO = newValue
         }
     }
-    // Safe without synchronisation: only `LoopDriver` touches it, through `io` (set in `register`,
-    // read in its commands, cleared in `teardown`); a `LoopDriver` runs on its loop's one thread,
-    // and a connection belongs to one loop for its whole life. So every access is on one thread,
-    // which `io` asserts in debug builds.
-    nonisolated(unsafe) private var registeredIO: ConnectionIO?  // Safe: touched only on the loop's one thread (see above).
+    // Safe without synchronisation. Every read and write goes through `io`, and only `LoopDriver`
+    // calls it: set in `register`, read in its commands, cleared in `teardown`. A `LoopDriver`
+    // runs on its loop's one thread, and a connection belongs to one loop for its whole life, so
+    // every access is on that thread (`io` asserts it in debug builds). The one access that could
+    // come from elsewhere, the release in `deinit`, cannot find a value: while the field is set,
+    // the `ConnectionIO` it holds holds this connection, so the connection cannot be deallocated
+    // until `teardown` has cleared the field on the loop's thread.
+    nonisolated(unsafe) private var registeredIO: ConnectionIO?
 
     struct State {
         /// Bytes read and not yet consumed: at most the inbound limit and one read. 32 bits, so
