@@ -18,16 +18,22 @@
 # message also XADDed to its room's stream, with the append-only file written at once and synced
 # every second, which like ActorChat's default survives a kill -9), and the floor keeping every
 # message in SQLite before it fans it out (fanout-floor --store): what history costs each.
+# --pin gives the server CPU 0 and the generator the others (taskset). Unpinned on two cores, a
+# server that runs two threads takes CPU from the generator, and the run then measures how the
+# scheduler split the machine; pinned, every server gets the same one core, and the generator
+# its own: that measures what a request costs each server.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/load-limits.sh
 source scripts/free-port.sh
-rounds=1 args=() svg= scenario=fanout-100 command="scripts/peers.sh $*" with_store=
+rounds=1 args=() svg= scenario=fanout-100 command="scripts/peers.sh $*" with_store= pin_server=() pin_generator=()
 while [ $# -gt 0 ]; do
     case "$1" in
         --rounds) rounds=$2; shift 2 ;;
         --svg) svg=$2; shift 2 ;;
         --with-store) with_store=1; shift ;;
+        --pin) [ "$(nproc)" -ge 2 ] || { echo "peers: --pin needs two or more CPUs" >&2; exit 2; }
+            pin_server=(taskset -c 0) pin_generator=(taskset -c "1-$(($(nproc) - 1))"); shift ;;
         --scenario) scenario=$2; args+=("$1" "$2"); shift 2 ;;
         *) args+=("$1"); shift ;;
     esac
@@ -44,18 +50,18 @@ cc -O2 -Wall -o "$work/join-floor" scripts/peers/join-floor.c
 # Starts a server on $port in the background ($server is its pid) and waits until it accepts.
 start() {
     case "$1" in
-        actorchat) .build/release/actor-chat-server --host 127.0.0.1 --port "$port" "${load_limits[@]}" --memory </dev/null >"$work/log" 2>&1 & ;;
+        actorchat) "${pin_server[@]}" .build/release/actor-chat-server --host 127.0.0.1 --port "$port" "${load_limits[@]}" --memory </dev/null >"$work/log" 2>&1 & ;;
         actorchat-store) rm -rf "$work/data"
-            .build/release/actor-chat-server --host 127.0.0.1 --port "$port" "${load_limits[@]}" --data-dir "$work/data" </dev/null >"$work/log" 2>&1 & ;;
-        redis) redis-server --port "$port" --bind 127.0.0.1 --protected-mode no --save '' --appendonly no --maxclients 20000 >"$work/log" 2>&1 & ;;
+            "${pin_server[@]}" .build/release/actor-chat-server --host 127.0.0.1 --port "$port" "${load_limits[@]}" --data-dir "$work/data" </dev/null >"$work/log" 2>&1 & ;;
+        redis) "${pin_server[@]}" redis-server --port "$port" --bind 127.0.0.1 --protected-mode no --save '' --appendonly no --maxclients 20000 >"$work/log" 2>&1 & ;;
         redis-history) rm -rf "$work/redis" && mkdir "$work/redis"
-            redis-server --port "$port" --bind 127.0.0.1 --protected-mode no --save '' --appendonly yes --appendfsync everysec --dir "$work/redis" \
+            "${pin_server[@]}" redis-server --port "$port" --bind 127.0.0.1 --protected-mode no --save '' --appendonly yes --appendfsync everysec --dir "$work/redis" \
                 --maxclients 20000 >"$work/log" 2>&1 & ;;
-        nats) nats-server -a 127.0.0.1 -p "$port" >"$work/log" 2>&1 & ;;
-        floor) if [ "$scenario" = connections ]; then "$work/join-floor" "$port" >"$work/log" 2>&1 &
-               else "$work/fanout-floor" "$port" >"$work/log" 2>&1 & fi ;;
+        nats) "${pin_server[@]}" nats-server -a 127.0.0.1 -p "$port" >"$work/log" 2>&1 & ;;
+        floor) if [ "$scenario" = connections ]; then "${pin_server[@]}" "$work/join-floor" "$port" >"$work/log" 2>&1 &
+               else "${pin_server[@]}" "$work/fanout-floor" "$port" >"$work/log" 2>&1 & fi ;;
         floor-store) rm -rf "$work/floor-data" && mkdir "$work/floor-data"
-            "$work/fanout-floor" "$port" --store "$work/floor-data/messages.db" >"$work/log" 2>&1 & ;;
+            "${pin_server[@]}" "$work/fanout-floor" "$port" --store "$work/floor-data/messages.db" >"$work/log" 2>&1 & ;;
     esac
     server=$!
     for _ in $(seq 200); do (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && return; sleep 0.05; done
@@ -73,7 +79,7 @@ else
     peers+=(floor)
     [ -z "$with_store" ] || peers+=(floor-store)
 fi
-echo "peers: ${peers[*]}; $(nproc) cores, $(uname -m), $(date -u +%Y-%m-%dT%H:%MZ); generator: ${args[*]}" >&2
+echo "peers: ${peers[*]}; $(nproc) cores${pin_server:+, server pinned to CPU 0}, $(uname -m), $(date -u +%Y-%m-%dT%H:%MZ); generator: ${args[*]}" >&2
 echo "peers: ActorChat runs with the load test's limits raised (${load_limits[*]}); redis-server with persistence off; nats-server as installed; floor speaks Redis's protocol (ActorChat's login and join for connections)" >&2
 failed=0
 for round in $(seq "$rounds"); do
@@ -84,7 +90,7 @@ for round in $(seq "$rounds"); do
         protocol=$peer; [ "${peer%-store}" = floor ] && protocol=redis; [ "$peer" = actorchat-store ] && protocol=actorchat; [ "$peer" = redis-history ] && protocol=redis-history
         [ "$scenario" != connections ] || protocol=actorchat
         [ "$peer" = "${peers[0]}" ] && : >"$work/rows"
-        "$work/loadgen" --protocol "$protocol" --label "$peer" --port "$port" --server-pid "$server" "${args[@]}" | tee -a "$work/rows" |
+        "${pin_generator[@]}" "$work/loadgen" --protocol "$protocol" --label "$peer" --port "$port" --server-pid "$server" "${args[@]}" | tee -a "$work/rows" |
             { [ "$round$peer" = "1actorchat" ] || [ "$scenario" = connections ] && cat || tail -n +2; } || { [ "${peer%-store}" != actorchat ] || failed=1; }
         kill "$server"; wait "$server" 2>/dev/null || true
         server=
