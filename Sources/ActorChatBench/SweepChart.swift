@@ -92,6 +92,7 @@ package struct SweepChart {
             svg += "<text x=\"\(Self.width - Self.right)\" y=\"\(Self.format(yLatency(200) - 4))\" text-anchor=\"end\" fill=\"#666\">200 ms</text>\n"
         }
         // The series, with a legend.
+        var labels: [CapacityLabel] = []
         for (index, line) in series.enumerated() {
             let color = Self.colors[index % Self.colors.count]
             let throughput = line.points.map { "\(Self.format(x($0.offered))),\(Self.format(yThroughput($0.achieved)))" }.joined(separator: " ")
@@ -108,16 +109,18 @@ package struct SweepChart {
             if let capacity = line.capacity, line.points.indices.contains(capacity) {
                 let point = line.points[capacity]
                 svg += "<circle class=\"capacity\" cx=\"\(Self.format(x(point.offered)))\" cy=\"\(Self.format(yThroughput(point.achieved)))\" r=\"6\" fill=\"none\" stroke=\"\(color)\" stroke-width=\"2\"/>\n"
-                // Below and to the right of the point, one line lower per server, so labels of
-                // servers with the same capacity do not overprint.
-                let labelY = yThroughput(point.achieved) + 18 + Double(index) * 14
-                svg += "<text x=\"\(Self.format(x(point.offered) + 9))\" y=\"\(Self.format(labelY))\" fill=\"\(color)\">\(Self.escape(line.name)): capacity \(LoadTable.count(point.achieved))</text>\n"
+                labels.append(CapacityLabel(
+                    x: x(point.offered) + 9, y: yThroughput(point.achieved) + 18, color: color,
+                    text: "\(Self.escape(line.name)): capacity \(LoadTable.count(point.achieved))"))
             }
             // The legend, in the throughput panel's top left, which the lines rising from the
             // bottom left leave empty.
             let legendY = Self.throughputPanel.top + 18 + Double(index) * 16
             svg += "<line x1=\"\(Self.left + 12)\" y1=\"\(legendY - 4)\" x2=\"\(Self.left + 36)\" y2=\"\(legendY - 4)\" stroke=\"\(color)\" stroke-width=\"2\"/>\n"
             svg += "<text x=\"\(Self.left + 42)\" y=\"\(legendY)\">\(Self.escape(line.name))</text>\n"
+        }
+        for label in CapacityLabel.spreadApart(labels) {
+            svg += "<text x=\"\(Self.format(label.x))\" y=\"\(Self.format(label.y))\" fill=\"\(label.color)\">\(label.text)</text>\n"
         }
         svg += "<text x=\"\(Self.width - Self.right)\" y=\"\(Self.latencyPanel.top - 8)\" text-anchor=\"end\" fill=\"#666\">solid p99, dashed p50</text>\n"
         svg += "<text x=\"\(Self.format((Self.left + Self.width - Self.right) / 2))\" y=\"\(Self.latencyPanel.bottom + 34)\" text-anchor=\"middle\">deliveries/s offered</text>\n"
@@ -194,4 +197,32 @@ extension SweepChart {
         }
         return order.compactMap { byServer[$0] }
     }
+
+    /// A capacity point's label, below and to the right of its circle.
+    private struct CapacityLabel {
+        var x: Double
+        var y: Double
+        let color: String
+        let text: String
+
+        /// Moves labels down, top first, until none overprints another: servers with the same or
+        /// nearly the same capacity would otherwise write their labels over each other.
+        static func spreadApart(_ labels: [CapacityLabel]) -> [CapacityLabel] {
+            let lineHeight = 14.0
+            var placed: [CapacityLabel] = []
+            for var label in labels.sorted(by: { $0.y < $1.y }) {
+                while let below = placed.first(where: { label.overlaps($0, lineHeight: lineHeight) }) {
+                    label.y = below.y + lineHeight
+                }
+                placed.append(label)
+            }
+            return placed
+        }
+
+        /// About 6.5 px a character at the chart's 11-px font.
+        private func overlaps(_ other: CapacityLabel, lineHeight: Double) -> Bool {
+            abs(y - other.y) < lineHeight && x < other.x + Double(other.text.count) * 6.5 && other.x < x + Double(text.count) * 6.5
+        }
+    }
+
 }

@@ -313,6 +313,29 @@ import Testing
 }
 
 extension SweepChartTests {
+    /// Servers whose capacities are equal or close get their labels one under another, not over.
+    @Test func capacityLabelsOfCloseServersDoNotOverprint() throws {
+        let steps = [(1e5, 1e5), (9.86e5, 9.86e5), (1.09e6, 1.09e6), (1.45e6, 1.45e6)]
+        let points = steps.map { SweepChart.Point(offered: $0.0, achieved: $0.1, p50: 1, p99: 10) }
+        let chart = SweepChart(
+            title: "rooms", caption: "close capacities",
+            series: [
+                SweepChart.Series(name: "actorchat", points: points, capacity: 3),
+                SweepChart.Series(name: "redis", points: points, capacity: 1),
+                SweepChart.Series(name: "floor", points: points, capacity: 2),
+                SweepChart.Series(name: "nats", points: points, capacity: 2),
+            ])
+        let svg = chart.svg()
+        let labelYs = try svg.split(separator: "\n").filter { $0.contains(": capacity ") }.map { line in
+            let y = try #require(line.firstMatch(of: /y="([0-9.]+)"/)?.output.1)
+            return try #require(Double(y))
+        }
+        #expect(labelYs.count == 4)
+        // redis, floor and nats start within a line of one another; actorchat's is far above them.
+        let close = labelYs.dropFirst().sorted()
+        #expect(zip(close, close.dropFirst()).allSatisfy { $1 - $0 >= 14 }, "\(close)")
+    }
+
     /// The C generator's rows, as scripts/peers.sh prints them, become one series per server.
     @Test func thePeersRowsBecomeOneSeriesPerServer() {
         let rows = """
