@@ -224,5 +224,4 @@ extension SweepChart {
             abs(y - other.y) < lineHeight && x < other.x + Double(other.text.count) * 6.5 && other.x < x + Double(text.count) * 6.5
         }
     }
-
 }
