@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Builds release binaries, starts a server on loopback with the load test's limits, runs a scenario
 # and prints one table. Every argument goes to `actor-chat-cli loadtest`, for example:
+#   scripts/loadtest.sh --scenario fanout-100 --rate 2000 --seconds 5     (a first look: one 5-s step)
 #   scripts/loadtest.sh --scenario fanout-100 --sweep
 #   scripts/loadtest.sh --scenario rooms --rate 100000 --seconds 10 --json figures.json
 #   scripts/loadtest.sh --scenario connections --clients 19000
@@ -11,7 +12,8 @@
 # 50-message `history` takes meanwhile. --svg FILE draws the steps as a chart (a path relative to the
 # repository, as is --json's).
 # ACTOR_CHAT_BIN=DIR uses the binaries in DIR as they are, without building (a frozen build to
-# measure while the sources change).
+# measure while the sources change). The script starts the server itself and passes the generator
+# its --host, --port, --server-pid, --token and --caption.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 if [ -n "${ACTOR_CHAT_BIN:-}" ]; then
@@ -20,6 +22,16 @@ else
     swift build -c release >&2
     bin=.build/release
 fi
+# Help needs no server: this script's own flags, then the generator's (whose --host, --port,
+# --server-pid, --token and --caption the script sets).
+for arg in "$@"; do
+    if [ "$arg" = --help ] || [ "$arg" = -h ]; then
+        sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'
+        echo
+        "$bin/actor-chat-cli" loadtest --help
+        exit 0
+    fi
+done
 out=$(mktemp)
 data=$(mktemp -d)
 # The EXIT trap keeps the run's status: under --restart the first server is already gone, and a

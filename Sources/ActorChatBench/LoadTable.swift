@@ -62,6 +62,7 @@ package enum LoadTable {
         "offered: messages/s; expected, achieved: deliveries/s (a message to n members is n-1); ratio: achieved/expected",
         "p50 to max: ms from when a message was due to when a member read it; errors: error replies; disc: connections lost",
         "srvCPU, genCPU: CPU seconds of the server and of the generator in the step, drain included; srvRSS: server's peak memory",
+        "CPU grows far slower than the load: a lightly loaded server writes each delivery at once, a busy one many per write",
     ]
 
     package static let storeLegend = [

@@ -264,7 +264,9 @@ package actor ClientSession {
         let page = try await request("history", params)
         let messages = (page["messages"]?.array ?? []).compactMap(\.object)
         guard let first = messages.first?["seq"]?.integer else {
-            output("* no earlier messages in \(current)")
+            // Pages go back from what the screen already shows (the join's replay, say): say so,
+            // or an empty answer reads as a room without history.
+            output(lastSeq[key, default: 0] == 0 ? "* no messages in \(current) yet" : "* nothing in \(current) before the messages shown")
             return
         }
         oldestShown[key] = first

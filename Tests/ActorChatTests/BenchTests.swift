@@ -264,7 +264,7 @@ import Testing
             }
             end += 2
         }
-        #expect(LoadTable.legend.count == 3)
+        #expect(LoadTable.legend.count == 4)
         #expect(rows[5].contains(storeTable ? "3.00M" : "30.00M"), "rates are scaled: \(rows[5])")
     }
 

@@ -393,6 +393,35 @@ final class CapturedOutput: Sendable {
         await second.stop()
     }
 
+    /// `/history` pages back from the oldest message on screen, and when there is nothing before
+    /// it says so in words that do not read as "this room has no history".
+    @Test func historyPagesBackFromWhatIsShownAndSaysWhenNothingIsEarlier() async throws {
+        let server = try await TestServer.start()
+        let sender = try await server.client("sender")
+        try await sender.request("join", ["room": "lobby"])
+        for index in 1...4 { try await sender.request("send", ["room": "lobby", "text": .string("m\(index)")]) }
+        let output = CapturedOutput()
+        var options = ClientSession.Options(name: "ann")
+        options.port = server.port
+        options.history = 2
+        let session = ClientSession(options: options, color: false, output: output.append)
+        try await session.start()
+        try await session.join("lobby")
+        let events = Task { await session.run() }
+        try await output.waitFor("m4")
+        try await session.showHistory(5)
+        try await output.waitFor("that is the start of lobby's history")
+        #expect(output.all.filter { $0.hasSuffix("sender: m1") || $0.hasSuffix("sender: m2") }.count == 2, "the two before the replay")
+        try await session.showHistory(5)
+        try await output.waitFor("* nothing in lobby before the messages shown")
+        try await session.join("empty", createLimit: 10)
+        try await session.showHistory(5)
+        try await output.waitFor("* no messages in empty yet")
+        await session.quit()
+        await events.value
+        await server.stop()
+    }
+
     @Test func aRestartIsResumedWithoutMissingOrRepeatingAMessage() async throws {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
