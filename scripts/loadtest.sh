@@ -26,7 +26,7 @@ fi
 # --server-pid, --token and --caption the script sets).
 for arg in "$@"; do
     if [ "$arg" = --help ] || [ "$arg" = -h ]; then
-        sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'
+        sed -n '2,/^set -euo/p' scripts/loadtest.sh | sed '$d; s/^# \{0,1\}//'
         echo
         "$bin/actor-chat-cli" loadtest --help
         exit 0

@@ -18,26 +18,41 @@
 # message also XADDed to its room's stream, with the append-only file written at once and synced
 # every second, which like ActorChat's default survives a kill -9), and the floor keeping every
 # message in SQLite before it fans it out (fanout-floor --store): what history costs each.
-# --pin gives the server CPU 0 and the generator the others (taskset). Unpinned on two cores, a
+# --pin gives the server one CPU and the generator the others (taskset). Unpinned on two cores, a
 # server that runs two threads takes CPU from the generator, and the run then measures how the
-# scheduler split the machine; pinned, every server gets the same one core, and the generator
-# its own: that measures what a request costs each server.
+# scheduler split the machine; pinned, every server gets the same one core, and the generator its
+# own (which it can still fill: its CPU per step is in the rows).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/load-limits.sh
 source scripts/free-port.sh
-rounds=1 args=() svg= scenario=fanout-100 command="scripts/peers.sh $*" with_store= pin_server=() pin_generator=()
+rounds=1 args=() svg= scenario=fanout-100 command="scripts/peers.sh $*" with_store= pin= pin_server=() pin_generator=()
 while [ $# -gt 0 ]; do
     case "$1" in
         --rounds) rounds=$2; shift 2 ;;
         --svg) svg=$2; shift 2 ;;
         --with-store) with_store=1; shift ;;
-        --pin) [ "$(nproc)" -ge 2 ] || { echo "peers: --pin needs two or more CPUs" >&2; exit 2; }
-            pin_server=(taskset -c 0) pin_generator=(taskset -c "1-$(($(nproc) - 1))"); shift ;;
+        --pin) pin=1; shift ;;
         --scenario) scenario=$2; args+=("$1" "$2"); shift 2 ;;
         *) args+=("$1"); shift ;;
     esac
 done
+# The CPUs this process may run on (a cpuset may leave out CPU 0), one number per line.
+allowed_cpus() {
+    local range
+    for range in $(awk '/^Cpus_allowed_list/ {print $2}' /proc/self/status | tr ',' ' '); do
+        seq "${range%-*}" "${range#*-}"
+    done
+}
+if [ -n "$pin" ]; then
+    mapfile -t cpus < <(allowed_cpus)
+    if [ "${#cpus[@]}" -ge 2 ]; then
+        pin_server=(taskset -c "${cpus[0]}")
+        pin_generator=(taskset -c "$(IFS=,; echo "${cpus[*]:1}")")
+    else
+        echo "peers: --pin needs two CPUs and this process may use ${#cpus[@]}; running unpinned" >&2
+    fi
+fi
 swift build -c release >&2
 work=$(mktemp -d)
 server=
@@ -79,7 +94,7 @@ else
     peers+=(floor)
     [ -z "$with_store" ] || peers+=(floor-store)
 fi
-echo "peers: ${peers[*]}; $(nproc) cores${pin_server:+, server pinned to CPU 0}, $(uname -m), $(date -u +%Y-%m-%dT%H:%MZ); generator: ${args[*]}" >&2
+echo "peers: ${peers[*]}; $(nproc) cores${pin_server:+, server pinned to CPU ${pin_server[2]}}, $(uname -m), $(date -u +%Y-%m-%dT%H:%MZ); generator: ${args[*]}" >&2
 echo "peers: ActorChat runs with the load test's limits raised (${load_limits[*]}); redis-server with persistence off; nats-server as installed; floor speaks Redis's protocol (ActorChat's login and join for connections)" >&2
 failed=0
 for round in $(seq "$rounds"); do

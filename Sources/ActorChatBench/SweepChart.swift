@@ -200,7 +200,7 @@ extension SweepChart {
 
     /// A capacity point's label, below and to the right of its circle.
     private struct CapacityLabel {
-        var x: Double
+        let x: Double
         var y: Double
         let color: String
         let text: String
@@ -219,9 +219,9 @@ extension SweepChart {
             return placed
         }
 
-        /// About 6.5 px a character at the chart's 11-px font.
+        /// About 7 px a character at the chart's 12-px font.
         private func overlaps(_ other: CapacityLabel, lineHeight: Double) -> Bool {
-            abs(y - other.y) < lineHeight && x < other.x + Double(other.text.count) * 6.5 && other.x < x + Double(text.count) * 6.5
+            abs(y - other.y) < lineHeight && x < other.x + Double(other.text.count) * 7 && other.x < x + Double(text.count) * 7
         }
     }
 }
