@@ -101,9 +101,9 @@ extension RoomManager {
             switch (write.kind, outcome) {
             case (.message(let key, let roomID, let name, let from, let text, let ts), .stored(let seq?)):
                 let message = HistoryEntry(seq: seq, from: from, text: text, ts: ts)
-                if let index = rooms.index(forKey: key), rooms.values[index].storeID == roomID {
-                    rooms.values[index].record(message)
-                    deliver(message, in: rooms.values[index], replyTo: write.requester, replyID: write.replyID)
+                if let index = rooms.index(forKey: key), inPlace(index, { $0.storeID }) == roomID {
+                    inPlace(index) { $0.record(message) }
+                    deliver(message, inRoomAt: index, replyTo: write.requester, replyID: write.replyID)
                 } else if let replyID = write.replyID {
                     // Closed while its message was being stored: the sender is still answered.
                     write.requester?.send(ServerEvent.sent(room: name, seq: seq).encoded(id: replyID))

@@ -183,7 +183,8 @@ public actor RoomManager {
     public func join(room name: String, userID: Int, replyID: JSONValue?, replay: Replay = .none) throws(ChatError) {
         let user = try user(userID)
         let (index, overLimit) = try admission(to: name, for: user)
-        broadcast(.userJoined(room: rooms.values[index].name, user: user.info.name), to: rooms.values[index].audience)
+        let (roomName, audience) = inPlace(index) { ($0.name, $0.audience) }
+        broadcast(.userJoined(room: roomName, user: user.info.name), to: audience)
         // In place: a copy of the room held across this would copy its member list on every join.
         rooms.values[index].add(Room.Member(userID: userID, connection: user.connection, account: user.account), named: user.info.name, overLimit: overLimit)
         let room = rooms.values[index]
@@ -261,9 +262,8 @@ public actor RoomManager {
     public func send(text: String, to name: String, userID: Int, replyID: JSONValue?, barrier: CommitBarrier? = nil) throws(ChatError) {
         let user = try user(userID)
         let key = Names.key(name)
-        // One hash of the name per message: the room is found once and updated in place through its index.
-        // Each field is read through the index: a copy of the whole room would retain all of its
-        // parts, and held across `record`, copy its replay ring.
+        // One hash of the name per message: the room is found once, then read and updated in place
+        // through its index (`inPlace`).
         guard let index = rooms.index(forKey: key) else { throw .roomNotFound(name) }
         guard user.roomKeys.contains(key) else {
             let room = rooms.values[index]
@@ -272,23 +272,35 @@ public actor RoomManager {
         messagesIn += 1
         let ts = Self.now()
         guard let store else {
-            let message = HistoryEntry(seq: rooms.values[index].seq + 1, from: user.info.name, text: text, ts: ts)
-            rooms.values[index].record(message)
-            deliver(message, in: rooms.values[index], replyTo: user.connection, replyID: replyID)
+            let message = inPlace(index) { room in
+                let message = HistoryEntry(seq: room.seq + 1, from: user.info.name, text: text, ts: ts)
+                room.record(message)
+                return message
+            }
+            deliver(message, inRoomAt: index, replyTo: user.connection, replyID: replyID)
             return
         }
         barrier?.add()
-        let (roomID, roomName) = (rooms.values[index].storeID, rooms.values[index].name)
+        let (roomID, roomName) = inPlace(index) { ($0.storeID, $0.name) }
         let write = PendingWrite(
             kind: .message(roomKey: key, roomID: roomID, room: roomName, from: user.info.name, text: text, ts: ts),
             requester: user.connection, replyID: replyID, waiter: nil, barrier: barrier)
         submit(.append(roomID: roomID, from: user.info.name, text: text, ts: ts), to: store, write)
     }
 
-    /// Broadcasts a recorded message to its room and answers its sender.
-    func deliver(_ message: HistoryEntry, in room: Room, replyTo sender: Connection?, replyID: JSONValue?) {
-        broadcast(.message(room: room.name, from: message.from, text: message.text, seq: message.seq, ts: message.ts), to: room.audience)
-        if let replyID { sender?.send(ServerEvent.sent(room: room.name, seq: message.seq).encoded(id: replyID)) }
+    /// Broadcasts a recorded message to the room at `index` and answers its sender.
+    func deliver(_ message: HistoryEntry, inRoomAt index: Dictionary<String, Room>.Index, replyTo sender: Connection?, replyID: JSONValue?) {
+        let (roomName, audience) = inPlace(index) { ($0.name, $0.audience) }
+        broadcast(.message(room: roomName, from: message.from, text: message.text, seq: message.seq, ts: message.ts), to: audience)
+        if let replyID { sender?.send(ServerEvent.sent(room: roomName, seq: message.seq).encoded(id: replyID)) }
+    }
+
+    /// Reads or changes the room at `index` where it is stored. `rooms.values[index].seq` goes
+    /// through the getter of `Dictionary.Values`, which copies the whole room (retaining and
+    /// releasing each of its lists, sets and strings) to hand back one field; a profile found such
+    /// copies on every message. The hot path reads rooms through here instead.
+    func inPlace<Result>(_ index: Dictionary<String, Room>.Index, _ body: (inout Room) -> Result) -> Result {
+        body(&rooms.values[index])
     }
 
     public func directMessage(text: String, to name: String, userID: Int, replyID: JSONValue?) throws(ChatError) {
